@@ -1,0 +1,1 @@
+"""Input checks and scaling shared by the estimators."""

@@ -1,0 +1,487 @@
+"""``Autoencoder``: a scikit-learn transformer around any registered model kind."""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import (
+    BaseEstimator,
+    ClassNamePrefixFeaturesOutMixin,
+    TransformerMixin,
+)
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from aekit.data.scaling import SCALE_METHODS, Scaler
+from aekit.data.validation import check_finite, validate_samples
+from aekit.exceptions import InputError
+from aekit.losses import LOSSES, OUTPUT_ACTIVATIONS
+from aekit.models import BaseAE, build_model, list_models, model_class
+from aekit.models._layers import ACTIVATIONS
+from aekit.models.corruption import NOISE_KINDS, check_noise
+from aekit.models.latent import SPARSITY_PENALTIES
+from aekit.training import (
+    Callback,
+    History,
+    ProgressBar,
+    TensorBatches,
+    TrainSettings,
+    resolve_device,
+    train,
+)
+from aekit.training.loop import LR_SCHEDULES
+
+INFERENCE_BATCH = 4096  # rows per forward pass at inference: bounded memory, few calls
+
+
+class _KindName(StrOptions):
+    """Any registered kind, including those registered after import."""
+
+    def __init__(self) -> None:
+        super().__init__(set())
+
+    def is_satisfied_by(self, val: object) -> bool:
+        return isinstance(val, str) and val in list_models()
+
+    def __str__(self) -> str:
+        return f"a str among {list_models()}"
+
+
+class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+    """Non-linear dimensionality reduction with a neural autoencoder.
+
+    Works on rows ``(n_samples, n_features)`` and images ``(n_samples, H, W)`` or
+    ``(n_samples, C, H, W)``. Inputs are scaled before the network and outputs unscaled
+    after it, so every method speaks in the data's own units. Outputs are float32.
+
+    Parameters
+    ----------
+    kind : str, default="dense"
+        Architecture, one of ``aekit.list_models()``: ``"dense"`` (MLP) or ``"conv"``
+        (convolutional, for images).
+    latent_dim : int, default=2
+        Size of the code.
+    hidden_dims : tuple of int, default=None
+        Encoder widths between input and code (the decoder mirrors them); None picks
+        halving widths from the input size. For ``conv``: dense layers after the maps.
+    channels : tuple of int, default=None
+        ``conv`` only: feature maps of each stride-2 convolution; None means (32, 64).
+    activation : str, default="relu"
+        Hidden activation: relu, leaky_relu, tanh, elu, gelu, selu, silu, ...
+    latent_activation : str, default="identity"
+        Activation applied to the code.
+    output_activation : {"auto", "identity", "sigmoid", "tanh"}, default="auto"
+        "auto": sigmoid when the scaled data lies in [0, 1] (or ``loss="bce"``), else identity.
+    loss : {"mse", "bce"}, default="mse"
+        Reconstruction loss; ``bce`` is computed from logits and needs data in [0, 1].
+    variational : bool, default=False
+        Gaussian code with the reparameterisation trick and a KL term (a VAE).
+    beta : float, default=1.0
+        Weight of the KL term (beta-VAE); it is divided by the values per sample, like
+        the reconstruction loss, which is a mean over values.
+    sparsity : float, default=0.0
+        Weight of an activity penalty on the code (a sparse autoencoder).
+    sparsity_penalty : {"l1", "kl"}, default="l1"
+        L1 of the code, or KL divergence of each unit's mean sigmoid activation from
+        ``sparsity_target``.
+    sparsity_target : float, default=0.05
+    noise : {"gaussian", "masking", "salt_pepper"} or None, default=None
+        Training-time corruption of the inputs against clean targets (a denoising
+        autoencoder). Never applied at inference.
+    noise_level : float, default=0.1
+        Gaussian standard deviation or corruption probability, in scaled units.
+    dropout : float, default=0.0
+        Dropout after each hidden encoder layer.
+    scale : {"auto", "minmax", "standard", "robust", "none"}, default="auto"
+        "auto": minmax (one range for all values) for images and data in [0, 1],
+        standard per feature otherwise.
+    max_epochs : int, default=50
+    batch_size : int or "auto", default="auto"
+        "auto": 1% of the training samples, between 32 and 256, so that small data sets
+        still get enough steps per epoch.
+    learning_rate : float, default=3e-3
+        AdamW learning rate.
+    weight_decay : float, default=0.0
+    lr_schedule : {"constant", "cosine"}, default="cosine"
+        Cosine decay of the learning rate to zero over ``max_epochs``.
+    max_grad_norm : float or None, default=10.0
+        Gradient clipping threshold; None turns clipping off.
+    validation_fraction : float, default=0.1
+        Share of samples held out to monitor training and pick the best epoch; 0 monitors
+        the training loss.
+    patience : int or None, default=10
+        Epochs without improvement before stopping; None never stops early. The weights
+        of the best epoch are kept either way.
+    device : str, default="auto"
+        "auto" uses CUDA when present.
+    random_state : int, RandomState or None, default=None
+        The same integer gives bit-identical results on CPU.
+    verbose : int, default=0
+        1 shows a progress bar over epochs.
+
+    Attributes
+    ----------
+    model_ : BaseAE
+        The trained torch module.
+    scaler_ : Scaler
+    history_ : History
+        Loss per epoch (``train_loss``, ``val_loss``, each term in ``train_terms``).
+    sample_shape_ : tuple of int
+        Shape of one sample as seen in ``fit``.
+    n_features_in_ : int
+        Values per sample.
+    feature_names_in_ : ndarray of str
+        Column names, when ``fit`` was given a DataFrame.
+    """
+
+    _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
+        "kind": [_KindName()],
+        "latent_dim": [Interval(Integral, 1, None, closed="left")],
+        "hidden_dims": [None, "array-like"],
+        "channels": [None, "array-like"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "latent_activation": [StrOptions(set(ACTIVATIONS))],
+        "output_activation": [StrOptions({"auto", *OUTPUT_ACTIVATIONS})],
+        "loss": [StrOptions(set(LOSSES))],
+        "variational": ["boolean"],
+        "beta": [Interval(Real, 0, None, closed="left")],
+        "sparsity": [Interval(Real, 0, None, closed="left")],
+        "sparsity_penalty": [StrOptions(set(SPARSITY_PENALTIES))],
+        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
+        "noise": [None, StrOptions(set(NOISE_KINDS))],
+        "noise_level": [Interval(Real, 0, None, closed="neither")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "scale": [StrOptions(set(SCALE_METHODS))],
+        "max_epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "patience": [None, Interval(Integral, 0, None, closed="left")],
+        "device": [str, torch.device],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        kind: str = "dense",
+        *,
+        latent_dim: int = 2,
+        hidden_dims: tuple[int, ...] | None = None,
+        channels: tuple[int, ...] | None = None,
+        activation: str = "relu",
+        latent_activation: str = "identity",
+        output_activation: str = "auto",
+        loss: str = "mse",
+        variational: bool = False,
+        beta: float = 1.0,
+        sparsity: float = 0.0,
+        sparsity_penalty: str = "l1",
+        sparsity_target: float = 0.05,
+        noise: str | None = None,
+        noise_level: float = 0.1,
+        dropout: float = 0.0,
+        scale: str = "auto",
+        max_epochs: int = 50,
+        batch_size: int | str = "auto",
+        learning_rate: float = 3e-3,
+        weight_decay: float = 0.0,
+        lr_schedule: str = "cosine",
+        max_grad_norm: float | None = 10.0,
+        validation_fraction: float = 0.1,
+        patience: int | None = 10,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        self.kind = kind
+        self.latent_dim = latent_dim
+        self.hidden_dims = hidden_dims
+        self.channels = channels
+        self.activation = activation
+        self.latent_activation = latent_activation
+        self.output_activation = output_activation
+        self.loss = loss
+        self.variational = variational
+        self.beta = beta
+        self.sparsity = sparsity
+        self.sparsity_penalty = sparsity_penalty
+        self.sparsity_target = sparsity_target
+        self.noise = noise
+        self.noise_level = noise_level
+        self.dropout = dropout
+        self.scale = scale
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        self.lr_schedule = lr_schedule
+        self.max_grad_norm = max_grad_norm
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.device = device
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = ["float32"]
+        tags.input_tags.allow_nan = False
+        return tags
+
+    # --- fitting -------------------------------------------------------------------
+
+    def fit(self, X: ArrayLike, y: object = None, *, callbacks: list[Callback] | None = None) -> Autoencoder:
+        """Train the autoencoder on ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+        y : ignored
+        callbacks : list of callables, optional
+            Called after each epoch as ``callback(history, model)``; returning True stops.
+
+        Returns
+        -------
+        self : Autoencoder
+        """
+        self._validate_params()
+        check_noise(self.noise, self.noise_level)
+        X = validate_samples(self, X, reset=True)
+        self.sample_shape_ = tuple(X.shape[1:])
+        self.scaler_ = Scaler.fit(X, self.scale)
+        X_scaled = self.scaler_.transform(X)
+        check_finite(X_scaled)
+        if self.loss == "bce" and (X_scaled.min() < 0 or X_scaled.max() > 1):
+            raise InputError(
+                f"loss='bce' needs data in [0, 1] after scaling, but scale={self.scale!r} "
+                f"gives [{X_scaled.min():.3g}, {X_scaled.max():.3g}]; use scale='minmax' or loss='mse'"
+            )
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        device = resolve_device(self.device)
+        x_all = torch.from_numpy(X_scaled.reshape(len(X_scaled), *self._model_input_shape()))
+        n_val = int(round(len(x_all) * self.validation_fraction))
+        order = torch.from_numpy(rng.permutation(len(x_all)))
+        if n_val < 1 or n_val >= len(x_all):
+            x_train, x_val = x_all, None
+        else:
+            x_train, x_val = x_all[order[n_val:]], x_all[order[:n_val]]
+        settings = self._train_settings(device, seed)
+        generator = torch.Generator(device).manual_seed(seed)
+        batch_size = (min(256, max(32, len(x_train) // 100)) if self.batch_size == "auto"
+                      else int(self.batch_size))
+        batches = TensorBatches(x_train.to(device), batch_size, generator=generator)
+        validation = (TensorBatches(x_val.to(device), INFERENCE_BATCH, shuffle=False)
+                      if x_val is not None else None)
+        all_callbacks: list[Callback] = list(callbacks or [])
+        bar = ProgressBar(self.max_epochs) if self.verbose else None
+        if bar is not None:
+            all_callbacks.append(bar)
+        cuda = [device.index or 0] if device.type == "cuda" else []
+        try:
+            with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
+                torch.manual_seed(seed)
+                self.model_ = build_model(self.kind, self._model_config())
+                self.history_: History = train(
+                    self.model_, batches, settings, validation=validation, callbacks=all_callbacks
+                )
+        finally:
+            if bar is not None:
+                bar.close()
+        self._n_features_out = self.latent_dim
+        return self
+
+    def _model_input_shape(self) -> tuple[int, ...]:
+        """The sample shape the network sees: images get a channel axis."""
+        shape = self.sample_shape_
+        return (1, *shape) if len(shape) == 2 else shape
+
+    def _model_config(self) -> dict[str, Any]:
+        cls = model_class(self.kind)
+        fields = cls.config_class.field_names()
+        for name in ("hidden_dims", "channels"):
+            if getattr(self, name) is not None and name not in fields:
+                raise ValueError(f"{name}={getattr(self, name)!r} does not apply to kind={self.kind!r}")
+        output_activation = self.output_activation
+        if output_activation == "auto":
+            unit = self.scaler_.unit_range
+            output_activation = "sigmoid" if self.loss == "bce" or unit else "identity"
+        config = {
+            "input_shape": self._model_input_shape(),
+            "latent_dim": int(self.latent_dim),
+            "activation": self.activation,
+            "latent_activation": self.latent_activation,
+            "loss": self.loss,
+            "output_activation": output_activation,
+            "variational": bool(self.variational),
+            "beta": float(self.beta),
+            "sparsity": float(self.sparsity),
+            "sparsity_penalty": self.sparsity_penalty,
+            "sparsity_target": float(self.sparsity_target),
+            "dropout": float(self.dropout),
+            "hidden_dims": self.hidden_dims,
+            "channels": self.channels,
+        }
+        return {k: v for k, v in config.items() if k in fields}
+
+    def _train_settings(self, device: torch.device, seed: int) -> TrainSettings:
+        return TrainSettings(
+            max_epochs=self.max_epochs,
+            learning_rate=self.learning_rate,
+            weight_decay=self.weight_decay,
+            lr_schedule=self.lr_schedule,
+            max_grad_norm=self.max_grad_norm,
+            patience=self.patience,
+            noise=self.noise,
+            noise_level=self.noise_level,
+            noise_clip=(0.0, 1.0) if self.scaler_.unit_range else None,
+            device=device,
+            seed=seed,
+        )
+
+    # --- inference -----------------------------------------------------------------
+
+    def _device(self) -> torch.device:
+        return next(self.model_.parameters()).device
+
+    def _scaled(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
+        """Validated, scaled X in the model's sample shape, and X's own sample shape."""
+        check_is_fitted(self, "model_")
+        X = validate_samples(self, X, reset=False)
+        shape = tuple(X.shape[1:])
+        X = X.reshape(len(X), *self.sample_shape_)
+        return self.scaler_.transform(X).reshape(len(X), *self._model_input_shape()), shape
+
+    @torch.inference_mode()
+    def _map(self, fn: Any, x: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Apply ``fn`` (tensor -> tensor) to ``x`` in chunks on the model's device."""
+        self.model_.eval()
+        device = self._device()
+        outputs = [fn(torch.from_numpy(chunk).to(device)).float().cpu().numpy()
+                   for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))]
+        return np.concatenate(outputs) if outputs else np.empty((0,), np.float32)
+
+    def _unscale(self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]) -> NDArray[np.float32]:
+        """Model-space outputs back to the data's units, each sample in ``shape``."""
+        x = x_scaled.reshape(len(x_scaled), *self.sample_shape_)
+        return self.scaler_.inverse_transform(x).reshape(len(x), *shape)
+
+    def transform(self, X: ArrayLike) -> NDArray[np.float32]:
+        """Latent codes (the posterior mean for a variational model).
+
+        Returns
+        -------
+        Z : ndarray of shape (n_samples, latent_dim)
+        """
+        x, _ = self._scaled(X)
+        return self._map(self.model_.encode, x)
+
+    def inverse_transform(self, X: ArrayLike) -> NDArray[np.float32]:
+        """Decode latent codes back to data space.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, latent_dim)
+
+        Returns
+        -------
+        X_decoded : ndarray of shape (n_samples, *sample_shape_)
+        """
+        check_is_fitted(self, "model_")
+        Z = np.asarray(X, dtype=np.float32)
+        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
+            raise InputError(f"codes must have shape (n_samples, {self.latent_dim}); got {Z.shape}")
+        check_finite(Z)
+        return self._unscale(self._map(self.model_.decode, Z), self.sample_shape_)
+
+    def reconstruct(self, X: ArrayLike) -> NDArray[np.float32]:
+        """Encode and decode ``X``; the result has X's shape and units."""
+        x, shape = self._scaled(X)
+        return self._unscale(self._map(self.model_, x), shape)
+
+    def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float32]:
+        """Squared difference between ``X`` and its reconstruction, in the data's units.
+
+        Returns
+        -------
+        error : ndarray of shape (n_samples,), or X's shape with ``per_feature=True``
+            The mean squared error of each sample, or the squared error of each value.
+        """
+        x, shape = self._scaled(X)
+        x_hat = self._map(self.model_, x)
+        squared = np.square((x_hat - x).reshape(len(x), *self.sample_shape_) * self.scaler_.scale)
+        squared = squared.reshape(len(x), *shape)
+        return squared if per_feature else squared.reshape(len(x), -1).mean(axis=1)
+
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float32]:
+        """Negative reconstruction error of each sample: higher means better reconstructed."""
+        return -self.reconstruction_error(X)
+
+    def score(self, X: ArrayLike, y: object = None) -> float:
+        """Negative mean squared reconstruction error (higher is better), for model selection."""
+        return float(self.score_samples(X).mean())
+
+    def sample(self, n_samples: int = 1, *, random_state: int | None = None) -> NDArray[np.float32]:
+        """Draw samples from a variational model: codes from N(0, I), decoded.
+
+        Returns
+        -------
+        X_sampled : ndarray of shape (n_samples, *sample_shape_), in the data's units
+        """
+        check_is_fitted(self, "model_")
+        if not self.variational:
+            raise ValueError("sample() needs a variational model; fit with variational=True")
+        if not isinstance(n_samples, Integral) or n_samples < 1:
+            raise ValueError(f"n_samples={n_samples!r} must be a positive integer")
+        rng = check_random_state(random_state)
+        z = rng.standard_normal((int(n_samples), self.latent_dim)).astype(np.float32)
+        return self._unscale(self._map(self.model_.decode, z), self.sample_shape_)
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted model to one ``.safetensors`` file (atomically); see ``aekit.load``."""
+        from aekit.io.model_file import save
+
+        return save(self, path)
+
+    def _fitted_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """What ``fit`` learned besides the network: JSON scalars and arrays, for model files."""
+        state: dict[str, Any] = {
+            "sample_shape_": list(self.sample_shape_),
+            "n_features_in_": int(self.n_features_in_),
+            "scaler_method": self.scaler_.method,
+            "history_": self.history_.to_dict(),
+        }
+        if hasattr(self, "feature_names_in_"):
+            state["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        arrays = {"scaler.offset": self.scaler_.offset, "scaler.scale": self.scaler_.scale}
+        return state, arrays
+
+    def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
+        """Inverse of ``_fitted_state``."""
+        self.sample_shape_ = tuple(int(s) for s in state["sample_shape_"])
+        self.n_features_in_ = int(state["n_features_in_"])
+        if "feature_names_in_" in state:
+            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
+        self.scaler_ = Scaler(state["scaler_method"], arrays["scaler.offset"], arrays["scaler.scale"])
+        self.history_ = History.from_dict(state["history_"])
+        self._n_features_out = self.latent_dim
+
+    @property
+    def n_epochs_(self) -> int:
+        """Epochs trained."""
+        check_is_fitted(self, "history_")
+        return self.history_.n_epochs
+
+    def _module(self) -> BaseAE:
+        check_is_fitted(self, "model_")
+        return self.model_

@@ -1,0 +1,47 @@
+"""Reconstruction losses by name, computed from the decoder's raw output."""
+
+from __future__ import annotations
+
+import torch.nn.functional as F
+from torch import Tensor
+
+LOSSES = ("mse", "bce")
+OUTPUT_ACTIVATIONS = ("identity", "sigmoid", "tanh")
+
+
+def check_loss(loss: str, output_activation: str) -> None:
+    """Raise ``ValueError`` unless the loss and the output activation fit together."""
+    if loss not in LOSSES:
+        raise ValueError(f"loss={loss!r} is not one of {', '.join(LOSSES)}")
+    if output_activation not in OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"output_activation={output_activation!r} is not one of "
+            f"{', '.join(OUTPUT_ACTIVATIONS)}"
+        )
+    if loss == "bce" and output_activation != "sigmoid":
+        raise ValueError(
+            f"loss='bce' needs output_activation='sigmoid', got {output_activation!r}"
+        )
+
+
+def apply_output_activation(raw: Tensor, output_activation: str) -> Tensor:
+    """Map the decoder's raw output into the data's (scaled) range."""
+    if output_activation == "sigmoid":
+        return raw.sigmoid()
+    if output_activation == "tanh":
+        return raw.tanh()
+    return raw
+
+
+def elementwise_loss(raw: Tensor, target: Tensor, loss: str, output_activation: str) -> Tensor:
+    """The loss of each value, same shape as ``target``."""
+    if loss == "bce":  # from logits: stable where sigmoid saturates
+        return F.binary_cross_entropy_with_logits(raw, target, reduction="none")
+    return (apply_output_activation(raw, output_activation) - target).square()
+
+
+def mean_loss(raw: Tensor, target: Tensor, loss: str, output_activation: str) -> Tensor:
+    """The loss averaged over every value of the batch (one fused kernel where possible)."""
+    if loss == "bce":
+        return F.binary_cross_entropy_with_logits(raw, target)
+    return F.mse_loss(apply_output_activation(raw, output_activation), target)

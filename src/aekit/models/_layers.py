@@ -1,0 +1,44 @@
+"""Building blocks shared by the architectures."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {
+    "relu": nn.ReLU,
+    "leaky_relu": nn.LeakyReLU,
+    "tanh": nn.Tanh,
+    "sigmoid": nn.Sigmoid,
+    "elu": nn.ELU,
+    "selu": nn.SELU,
+    "gelu": nn.GELU,
+    "silu": nn.SiLU,
+    "softplus": nn.Softplus,
+    "identity": nn.Identity,
+}
+
+
+def activation(name: str) -> nn.Module:
+    """A fresh activation module by name."""
+    try:
+        return ACTIVATIONS[name]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown activation {name!r}; available: {', '.join(sorted(ACTIVATIONS))}"
+        ) from None
+
+
+def mlp(
+    sizes: Sequence[int], act: str, *, dropout: float = 0.0, last_act: bool = True
+) -> nn.Sequential:
+    """Linear layers ``sizes[0] -> sizes[1] -> ...``, each followed by ``act``."""
+    layers: list[nn.Module] = []
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(n_in, n_out))
+        if last_act or i < len(sizes) - 2:
+            layers.append(activation(act))
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)

@@ -1,0 +1,159 @@
+"""The interface every model kind implements, and the configuration that rebuilds it."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
+
+from torch import Tensor, nn
+
+from aekit.losses import (
+    apply_output_activation,
+    check_loss,
+    elementwise_loss,
+    mean_loss,
+)
+from aekit.models._layers import ACTIVATIONS
+from aekit.models._registry import model_class
+from aekit.models.latent import SPARSITY_PENALTIES, LatentCode, LatentHead
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything needed to rebuild a model; saved as JSON in model files.
+
+    input_shape is the shape of one sample: ``(n_features,)`` or ``(C, H, W)``.
+    """
+
+    input_shape: tuple[int, ...]
+    latent_dim: int
+    activation: str = "relu"
+    latent_activation: str = "identity"
+    loss: str = "mse"
+    output_activation: str = "identity"
+    variational: bool = False
+    beta: float = 1.0
+    sparsity: float = 0.0
+    sparsity_penalty: str = "l1"
+    sparsity_target: float = 0.05
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
+        if not self.input_shape or min(self.input_shape) < 1:
+            raise ValueError(f"input_shape={self.input_shape} must be non-empty and positive")
+        if not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise ValueError(f"latent_dim={self.latent_dim!r} must be a positive integer")
+        for name in ("activation", "latent_activation"):
+            if getattr(self, name) not in ACTIVATIONS:
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} is not one of {', '.join(sorted(ACTIVATIONS))}"
+                )
+        check_loss(self.loss, self.output_activation)
+        if not self.beta >= 0:
+            raise ValueError(f"beta={self.beta!r} must be >= 0")
+        if not self.sparsity >= 0:
+            raise ValueError(f"sparsity={self.sparsity!r} must be >= 0")
+        if self.sparsity_penalty not in SPARSITY_PENALTIES:
+            raise ValueError(
+                f"sparsity_penalty={self.sparsity_penalty!r} is not one of "
+                f"{', '.join(SPARSITY_PENALTIES)}"
+            )
+        if not 0 < self.sparsity_target < 1:
+            raise ValueError(f"sparsity_target={self.sparsity_target!r} must be in (0, 1)")
+        if not 0 <= self.dropout < 1:
+            raise ValueError(f"dropout={self.dropout!r} must be in [0, 1)")
+
+    @property
+    def n_inputs(self) -> int:
+        """Values in one sample."""
+        return math.prod(self.input_shape)
+
+    @classmethod
+    def field_names(cls) -> set[str]:
+        return {f.name for f in fields(cls)}
+
+    def to_json(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class BaseAE(nn.Module):
+    """An encoder, a decoder and the loss they are trained on.
+
+    A kind builds ``self.encoder`` (sample -> features of size ``n_encoded``) and
+    ``self.decoder`` (code -> raw output shaped like a sample); the base class adds
+    the bottleneck (``self.head``), the output activation and the loss.
+    """
+
+    kind: ClassVar[str]
+    config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    encoder: nn.Module
+    decoder: nn.Module
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+
+    def _build_head(self, n_encoded: int) -> None:
+        c = self.config
+        self.head = LatentHead(
+            n_encoded,
+            c.latent_dim,
+            variational=c.variational,
+            beta=c.beta,
+            latent_activation=c.latent_activation,
+            sparsity=c.sparsity,
+            sparsity_penalty=c.sparsity_penalty,
+            sparsity_target=c.sparsity_target,
+            n_inputs=c.n_inputs,
+        )
+
+    @classmethod
+    def check_input_shape(cls, input_shape: tuple[int, ...]) -> None:
+        """Raise ``ValueError`` if this kind cannot take samples of ``input_shape``."""
+
+    def code(self, x: Tensor) -> LatentCode:
+        return self.head(self.encoder(x))  # type: ignore[no-any-return]
+
+    def encode(self, x: Tensor) -> Tensor:
+        """The latent code of each sample (the mean for a variational model)."""
+        return self.code(x).mean
+
+    def decode_raw(self, z: Tensor) -> Tensor:
+        """The decoder's output before the output activation (logits for ``bce``)."""
+        return self.decoder(z)  # type: ignore[no-any-return]
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Reconstructions from codes, in the scaled data range."""
+        return apply_output_activation(self.decode_raw(z), self.config.output_activation)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.decode(self.encode(x))
+
+    def training_loss(self, x_in: Tensor, x_target: Tensor) -> dict[str, Tensor]:
+        """Named loss terms; training minimises ``"loss"``, reports show the rest."""
+        z = self.code(x_in)  # the variational head samples here and adds "kl"
+        raw = self.decode_raw(z.sample)
+        c = self.config
+        terms = {"reconstruction": mean_loss(raw, x_target, c.loss, c.output_activation)}
+        terms |= z.penalties  # "kl" for a variational code, "sparsity" when asked for
+        terms["loss"] = sum(terms.values())  # type: ignore[assignment]
+        return terms
+
+    def elementwise_loss(self, x: Tensor) -> Tensor:
+        """The training loss of each value of each sample, same shape as ``x``."""
+        c = self.config
+        return elementwise_loss(self.decode_raw(self.encode(x)), x, c.loss, c.output_activation)
+
+
+def build_model(kind: str, config: ModelConfig | dict[str, Any]) -> BaseAE:
+    """Build a fresh model of ``kind`` from its configuration (or a JSON dictionary of it)."""
+    cls = model_class(kind)
+    if isinstance(config, dict):
+        unknown = set(config) - cls.config_class.field_names()
+        if unknown:
+            raise ValueError(f"unknown {kind!r} configuration keys: {', '.join(sorted(unknown))}")
+        config = cls.config_class(**config)
+    cls.check_input_shape(config.input_shape)
+    return cls(config)

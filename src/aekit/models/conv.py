@@ -1,0 +1,77 @@
+"""``conv``: strided convolutions down to the code, transposed convolutions back up."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from torch import Tensor, nn
+
+from aekit.models._layers import activation, mlp
+from aekit.models._registry import register
+from aekit.models.base import BaseAE, ModelConfig
+
+
+@dataclass(frozen=True)
+class ConvConfig(ModelConfig):
+    """``channels``: feature maps after each stride-2 convolution (each halves H and W);
+    ``hidden_dims``: optional fully connected widths between the last maps and the code."""
+
+    channels: tuple[int, ...] | None = None
+    hidden_dims: tuple[int, ...] | None = None
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        for name, default in (("channels", (32, 64)), ("hidden_dims", ())):
+            value = getattr(self, name)
+            value = default if value is None else tuple(value)
+            if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
+                raise ValueError(f"{name}={getattr(self, name)!r} must be positive integers")
+            object.__setattr__(self, name, value)
+        if not self.channels:
+            raise ValueError("channels must name at least one convolution")
+
+
+@register("conv")
+class ConvAE(BaseAE):
+    """Convolutional autoencoder for images of shape ``(C, H, W)``, any H and W >= 2."""
+
+    config_class = ConvConfig
+
+    @classmethod
+    def check_input_shape(cls, input_shape: tuple[int, ...]) -> None:
+        if len(input_shape) != 3 or min(input_shape[1:]) < 2:
+            raise ValueError(
+                f"kind='conv' needs images (n_samples, H, W) or (n_samples, C, H, W) with "
+                f"H, W >= 2; got samples of shape {input_shape}. Reshape flat rows to images, "
+                f"or use kind='dense'"
+            )
+
+    def __init__(self, config: ConvConfig) -> None:
+        super().__init__(config)
+        channels_in, height, width = config.input_shape
+        channels = list(config.channels or ())
+        hidden = list(config.hidden_dims or ())
+        down: list[nn.Module] = []
+        for c_in, c_out in zip([channels_in, *channels[:-1]], channels, strict=True):
+            down += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), activation(config.activation)]
+            height, width = math.ceil(height / 2), math.ceil(width / 2)
+        n_maps = channels[-1] * height * width
+        self.encoder = nn.Sequential(
+            *down, nn.Flatten(), mlp([n_maps, *hidden], config.activation, dropout=config.dropout)
+        )
+        up: list[nn.Module] = []
+        for c_in, c_out in zip(channels[::-1], [*channels[-2::-1], channels_in], strict=True):
+            up += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
+                   activation(config.activation)]
+        up.pop()  # raw output: the output activation is applied by the base class
+        self.decoder = nn.Sequential(
+            mlp([config.latent_dim, *hidden[::-1], n_maps], config.activation),
+            nn.Unflatten(1, (channels[-1], height, width)),
+            *up,
+        )
+        self._build_head(hidden[-1] if hidden else n_maps)
+
+    def decode_raw(self, z: Tensor) -> Tensor:
+        _, height, width = self.config.input_shape
+        return self.decoder(z)[..., :height, :width]  # type: ignore[no-any-return]

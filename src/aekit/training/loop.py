@@ -1,0 +1,158 @@
+"""``train()``: the only training loop. Every model kind trains here."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+from aekit.exceptions import NonFiniteLossError
+from aekit.models.base import BaseAE
+from aekit.models.corruption import corrupt
+from aekit.training.callbacks import Callback, EarlyStopping
+from aekit.training.history import History
+
+LR_SCHEDULES = ("constant", "cosine")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How to train; the estimators build this from their parameters."""
+
+    max_epochs: int = 50
+    learning_rate: float = 1e-3
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"
+    max_grad_norm: float | None = 10.0
+    patience: int | None = 10
+    noise: str | None = None
+    noise_level: float = 0.1
+    noise_clip: tuple[float, float] | None = None  # keep corrupted values in the data's range
+    device: torch.device = torch.device("cpu")
+    seed: int = 0
+
+
+def resolve_device(device: str | torch.device) -> torch.device:
+    """``"auto"`` means CUDA when present, else CPU; anything else is passed to torch."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        resolved = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ValueError(f"device={device!r} is not a torch device name such as 'cpu', 'cuda' or 'auto'") from None
+    if resolved.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
+    return resolved
+
+
+class TensorBatches:
+    """Mini-batches over a tensor held in memory, reshuffled each pass.
+
+    One permutation-copy per epoch, then contiguous slices: no per-sample Python work.
+    """
+
+    def __init__(
+        self, x: Tensor, batch_size: int, *, shuffle: bool = True,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        self.x, self.batch_size, self.shuffle, self.generator = x, batch_size, shuffle, generator
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.x) / self.batch_size)
+
+    def __iter__(self) -> Iterator[Tensor]:
+        x = self.x
+        if self.shuffle:
+            x = x[torch.randperm(len(x), generator=self.generator, device=self.generator.device
+                                 if self.generator is not None else x.device)]
+        return iter(x.split(self.batch_size))
+
+
+def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimizer:
+    """AdamW; the fused kernel where this torch build has it for the device."""
+    fused = settings.device.type in ("cpu", "cuda")
+    return torch.optim.AdamW(
+        model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay,
+        fused=fused,
+    )
+
+
+def train(
+    model: BaseAE,
+    batches: Iterable[Tensor],
+    settings: TrainSettings,
+    *,
+    validation: Iterable[Tensor] | None = None,
+    callbacks: Sequence[Callback] = (),
+) -> History:
+    """Fit ``model`` in place and return its loss per epoch.
+
+    Keeps the weights of the best epoch (validation loss when given, else training loss)
+    and stops after ``settings.patience`` epochs without progress.
+    """
+    model.to(settings.device)
+    optimizer = make_optimizer(model, settings)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.max_epochs) \
+        if settings.lr_schedule == "cosine" else None
+    noise_rng = torch.Generator(settings.device).manual_seed(settings.seed)
+    early_stopping = EarlyStopping(settings.patience)
+    history, started = History(), time.perf_counter()
+    for epoch in range(settings.max_epochs):
+        model.train()
+        totals: dict[str, Tensor] = {}
+        n_batches = 0
+        for x in batches:  # a streamed source has no len(), so count
+            x = x.to(settings.device, non_blocking=True)
+            x_in = corrupt(x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip)
+            terms = model.training_loss(x_in, x)
+            optimizer.zero_grad(set_to_none=True)
+            terms["loss"].backward()
+            if settings.max_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm, foreach=True)
+            optimizer.step()
+            for name, value in terms.items():  # summed on the device: .item() would sync each batch
+                totals[name] = totals[name] + value.detach() if name in totals else value.detach()
+            n_batches += 1
+        if n_batches == 0:
+            raise ValueError("the training data produced no batches")
+        train_terms = {name: value.item() / n_batches for name, value in totals.items()}
+        lr = optimizer.param_groups[0]["lr"]
+        val_terms = evaluate(model, validation, settings) if validation is not None else None
+        if not all(math.isfinite(v) for v in train_terms.values()):
+            early_stopping.restore(model)
+            raise NonFiniteLossError(
+                f"the training loss became {train_terms['loss']} at epoch {epoch + 1}; "
+                f"try a lower learning_rate (now {settings.learning_rate:g}) or check the data "
+                f"for extreme values"
+            )
+        history.record(train_terms, val_terms, lr)
+        if schedule is not None:
+            schedule.step()
+        stop = early_stopping(history, model)
+        stop = any([callback(history, model) for callback in callbacks]) or stop
+        if stop:
+            break
+    early_stopping.restore(model)
+    model.eval()
+    history.fit_seconds = time.perf_counter() - started
+    return history
+
+
+@torch.inference_mode()
+def evaluate(model: BaseAE, batches: Iterable[Tensor], settings: TrainSettings) -> dict[str, float]:
+    """Mean loss terms over ``batches`` in eval mode; a denoiser sees the same noise each call."""
+    model.eval()
+    noise_rng = torch.Generator(settings.device).manual_seed(settings.seed + 1)
+    totals: dict[str, Tensor] = {}
+    n_samples = 0
+    for x in batches:
+        x = x.to(settings.device, non_blocking=True)
+        x_in = corrupt(x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip)
+        for name, value in model.training_loss(x_in, x).items():  # weighted by batch size
+            totals[name] = totals[name] + value * len(x) if name in totals else value * len(x)
+        n_samples += len(x)
+    return {name: value.item() / max(n_samples, 1) for name, value in totals.items()}
