@@ -15,13 +15,10 @@ def check_loss(loss: str, output_activation: str) -> None:
         raise ValueError(f"loss={loss!r} is not one of {', '.join(LOSSES)}")
     if output_activation not in OUTPUT_ACTIVATIONS:
         raise ValueError(
-            f"output_activation={output_activation!r} is not one of "
-            f"{', '.join(OUTPUT_ACTIVATIONS)}"
+            f"output_activation={output_activation!r} is not one of {', '.join(OUTPUT_ACTIVATIONS)}"
         )
     if loss == "bce" and output_activation != "sigmoid":
-        raise ValueError(
-            f"loss='bce' needs output_activation='sigmoid', got {output_activation!r}"
-        )
+        raise ValueError(f"loss='bce' needs output_activation='sigmoid', got {output_activation!r}")
 
 
 def apply_output_activation(raw: Tensor, output_activation: str) -> Tensor:

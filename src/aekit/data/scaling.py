@@ -46,8 +46,11 @@ class Scaler:
             scale = np.where(scale > 0, scale, fallback)
         scale = np.where(np.abs(scale) > 1e-12 * np.maximum(np.abs(offset), 1), scale, 1.0)
         shape = sample_shape if np.ndim(offset) else ()
-        return cls(method, np.asarray(offset, np.float32).reshape(shape),
-                   np.asarray(scale, np.float32).reshape(shape))
+        return cls(
+            method,
+            np.asarray(offset, np.float32).reshape(shape),
+            np.asarray(scale, np.float32).reshape(shape),
+        )
 
     @property
     def unit_range(self) -> bool:

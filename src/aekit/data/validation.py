@@ -23,8 +23,11 @@ def check_numeric_columns(X: Any) -> None:
     """Raise ``InputError`` naming the non-numeric columns of a DataFrame."""
     if not _is_dataframe(X):
         return
-    bad = [str(c) for c, dt in zip(X.columns, X.dtypes, strict=True)
-           if getattr(dt, "kind", "O") not in "biuf"]
+    bad = [
+        str(c)
+        for c, dt in zip(X.columns, X.dtypes, strict=True)
+        if getattr(dt, "kind", "O") not in "biuf"
+    ]
     if bad:
         shown = ", ".join(repr(c) for c in bad[:10]) + (" ..." if len(bad) > 10 else "")
         raise InputError(
@@ -48,9 +51,7 @@ def check_finite(X: NDArray[np.float32], names: Any = None) -> None:
     )
 
 
-def validate_samples(
-    estimator: BaseEstimator, X: Any, *, reset: bool
-) -> NDArray[np.float32]:
+def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArray[np.float32]:
     """Check ``X`` and return it as a C-contiguous float32 array ``(n_samples, *sample_shape)``.
 
     Rows are ``(n_samples, n_features)`` (NumPy, pandas, lists); images are
@@ -68,14 +69,15 @@ def validate_samples(
         if len(getattr(X, "shape", ())) > 2:
             X = _validate_images(estimator, X, reset=reset)
         else:
-            X = validate_data(estimator, X, reset=reset, dtype=np.float32,
-                              ensure_all_finite=False, order="C")
+            X = validate_data(
+                estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=False, order="C"
+            )
     except ValueError as error:
         if "could not convert" in str(error) or "convert array of bytes" in str(error):
             raise InputError(f"X must hold numbers; {error}") from None
         raise
     check_finite(X, getattr(estimator, "feature_names_in_", None))
-    return X
+    return np.asarray(X, dtype=np.float32)
 
 
 def _validate_images(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArray[np.float32]:
@@ -95,4 +97,4 @@ def _validate_images(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArra
             f"X has samples of shape {X.shape[1:]} ({n_values} values), but "
             f"{type(estimator).__name__} is expecting {estimator.n_features_in_} features as input"
         )
-    return X
+    return np.asarray(X, dtype=np.float32)

@@ -37,9 +37,7 @@ def find_mnist(path: str | Path | None = None) -> Path:
     )
 
 
-def load_mnist(
-    path: str | Path | None = None, *, images: bool = True
-) -> tuple[Split, Split]:
+def load_mnist(path: str | Path | None = None, *, images: bool = True) -> tuple[Split, Split]:
     """The MNIST digits, Keras layout: ``(X_train, y_train), (X_test, y_test)``.
 
     Images are float32 in [0, 1] (grey levels divided by 255). Nothing is downloaded.
@@ -61,11 +59,13 @@ def load_mnist(
     except (OSError, EOFError) as error:
         raise ValueError(f"{file} could not be read as an .npz file: {error}") from None
 
-    def prepare(x: NDArray[np.uint8], y: NDArray[np.integer]) -> Split:
-        x = x.astype(np.float32) / 255.0
+    def prepare(raw: NDArray[np.uint8], y: NDArray[np.integer]) -> Split:
+        x = raw.astype(np.float32) / np.float32(255.0)
         return (x if images else x.reshape(len(x), -1)), y.astype(np.int64)
 
-    return prepare(arrays["x_train"], arrays["y_train"]), prepare(arrays["x_test"], arrays["y_test"])
+    return prepare(arrays["x_train"], arrays["y_train"]), prepare(
+        arrays["x_test"], arrays["y_test"]
+    )
 
 
 def fetch_mnist(data_home: str | Path | None = None) -> Path:

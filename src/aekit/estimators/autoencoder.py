@@ -240,7 +240,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     # --- fitting -------------------------------------------------------------------
 
-    def fit(self, X: ArrayLike, y: object = None, *, callbacks: list[Callback] | None = None) -> Autoencoder:
+    def fit(
+        self, X: ArrayLike, y: object = None, *, callbacks: list[Callback] | None = None
+    ) -> Autoencoder:
         """Train the autoencoder on ``X``.
 
         Parameters
@@ -264,13 +266,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         if self.loss == "bce" and (X_scaled.min() < 0 or X_scaled.max() > 1):
             raise InputError(
                 f"loss='bce' needs data in [0, 1] after scaling, but scale={self.scale!r} "
-                f"gives [{X_scaled.min():.3g}, {X_scaled.max():.3g}]; use scale='minmax' or loss='mse'"
+                f"gives [{X_scaled.min():.3g}, {X_scaled.max():.3g}]; "
+                f"use scale='minmax' or loss='mse'"
             )
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = resolve_device(self.device)
         x_all = torch.from_numpy(X_scaled.reshape(len(X_scaled), *self._model_input_shape()))
-        n_val = int(round(len(x_all) * self.validation_fraction))
+        n_val = round(len(x_all) * self.validation_fraction)
         order = torch.from_numpy(rng.permutation(len(x_all)))
         if n_val < 1 or n_val >= len(x_all):
             x_train, x_val = x_all, None
@@ -278,11 +281,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             x_train, x_val = x_all[order[n_val:]], x_all[order[:n_val]]
         settings = self._train_settings(device, seed)
         generator = torch.Generator(device).manual_seed(seed)
-        batch_size = (min(256, max(32, len(x_train) // 100)) if self.batch_size == "auto"
-                      else int(self.batch_size))
+        batch_size = (
+            min(256, max(32, len(x_train) // 100))
+            if self.batch_size == "auto"
+            else int(self.batch_size)
+        )
         batches = TensorBatches(x_train.to(device), batch_size, generator=generator)
-        validation = (TensorBatches(x_val.to(device), INFERENCE_BATCH, shuffle=False)
-                      if x_val is not None else None)
+        validation = (
+            TensorBatches(x_val.to(device), INFERENCE_BATCH, shuffle=False)
+            if x_val is not None
+            else None
+        )
         all_callbacks: list[Callback] = list(callbacks or [])
         bar = ProgressBar(self.max_epochs) if self.verbose else None
         if bar is not None:
@@ -311,7 +320,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         fields = cls.config_class.field_names()
         for name in ("hidden_dims", "channels"):
             if getattr(self, name) is not None and name not in fields:
-                raise ValueError(f"{name}={getattr(self, name)!r} does not apply to kind={self.kind!r}")
+                raise ValueError(
+                    f"{name}={getattr(self, name)!r} does not apply to kind={self.kind!r}"
+                )
         output_activation = self.output_activation
         if output_activation == "auto":
             unit = self.scaler_.unit_range
@@ -367,11 +378,15 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """Apply ``fn`` (tensor -> tensor) to ``x`` in chunks on the model's device."""
         self.model_.eval()
         device = self._device()
-        outputs = [fn(torch.from_numpy(chunk).to(device)).float().cpu().numpy()
-                   for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))]
+        outputs = [
+            fn(torch.from_numpy(chunk).to(device)).float().cpu().numpy()
+            for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))
+        ]
         return np.concatenate(outputs) if outputs else np.empty((0,), np.float32)
 
-    def _unscale(self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]) -> NDArray[np.float32]:
+    def _unscale(
+        self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]
+    ) -> NDArray[np.float32]:
         """Model-space outputs back to the data's units, each sample in ``shape``."""
         x = x_scaled.reshape(len(x_scaled), *self.sample_shape_)
         return self.scaler_.inverse_transform(x).reshape(len(x), *shape)
@@ -421,7 +436,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         x_hat = self._map(self.model_, x)
         squared = np.square((x_hat - x).reshape(len(x), *self.sample_shape_) * self.scaler_.scale)
         squared = squared.reshape(len(x), *shape)
-        return squared if per_feature else squared.reshape(len(x), -1).mean(axis=1)
+        if per_feature:
+            return squared
+        return np.asarray(squared.reshape(len(x), -1).mean(axis=1), dtype=np.float32)
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float32]:
         """Negative reconstruction error of each sample: higher means better reconstructed."""
@@ -472,7 +489,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.n_features_in_ = int(state["n_features_in_"])
         if "feature_names_in_" in state:
             self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-        self.scaler_ = Scaler(state["scaler_method"], arrays["scaler.offset"], arrays["scaler.scale"])
+        self.scaler_ = Scaler(
+            state["scaler_method"], arrays["scaler.offset"], arrays["scaler.scale"]
+        )
         self.history_ = History.from_dict(state["history_"])
         self._n_features_out = self.latent_dim
 

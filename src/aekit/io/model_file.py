@@ -44,8 +44,10 @@ def save(estimator: Any, path: str | Path) -> Path:
     if name not in ESTIMATORS:
         raise TypeError(f"cannot save a {name}; aekit saves {', '.join(ESTIMATORS)}")
     state, arrays = estimator._fitted_state()
-    tensors = {f"model.{k}": v.detach().cpu().contiguous()
-               for k, v in estimator.model_.state_dict().items()}
+    tensors = {
+        f"model.{k}": v.detach().cpu().contiguous()
+        for k, v in estimator.model_.state_dict().items()
+    }
     tensors |= {f"fitted.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
     header = {
         "format": FORMAT,
@@ -125,8 +127,11 @@ def _read_header(path: Path, data: bytes) -> dict[str, Any]:
             f"{not_model}: no aekit header (a safetensors file from elsewhere, or another format)"
         ) from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
-        raise ModelFileError(f"{not_model}: its header names format {header.get('format')!r}"
-                             if isinstance(header, dict) else f"{not_model}: malformed header")
+        raise ModelFileError(
+            f"{not_model}: its header names format {header.get('format')!r}"
+            if isinstance(header, dict)
+            else f"{not_model}: malformed header"
+        )
     version = header.get("format_version")
     if not isinstance(version, int) or version < 1:
         raise ModelFileError(f"{path} has an invalid format_version {version!r}")
@@ -153,12 +158,13 @@ def _rebuild(path: Path, header: dict[str, Any], tensors: dict[str, torch.Tensor
             raise ModelFileError(f"{path} has unknown {name} parameters: {sorted(unknown)}")
         estimator = cls(**params)
         model = build_model(header["kind"], dict(header["config"]))
-        model_state = {k[len("model."):]: v for k, v in tensors.items() if k.startswith("model.")}
+        model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
         model.load_state_dict(model_state, strict=True)
         model.eval()
         estimator.model_ = model
-        fitted = {k[len("fitted."):]: v.numpy() for k, v in tensors.items()
-                  if k.startswith("fitted.")}
+        fitted = {
+            k[len("fitted.") :]: v.numpy() for k, v in tensors.items() if k.startswith("fitted.")
+        }
         estimator._restore_fitted_state(header["fitted"], fitted)
     except ModelFileError:
         raise
@@ -191,6 +197,7 @@ def _checksum(header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> str:
     for name in sorted(tensors):
         tensor = tensors[name].contiguous()
         digest.update(f"{name}|{tensor.dtype}|{list(tensor.shape)}|".encode())
-        digest.update(tensor.view(-1).view(torch.uint8).numpy().tobytes()
-                      if tensor.numel() else b"")
+        digest.update(
+            tensor.view(-1).view(torch.uint8).numpy().tobytes() if tensor.numel() else b""
+        )
     return digest.hexdigest()

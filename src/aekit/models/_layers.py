@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 
 from torch import nn
@@ -35,7 +36,7 @@ def mlp(
 ) -> nn.Sequential:
     """Linear layers ``sizes[0] -> sizes[1] -> ...``, each followed by ``act``."""
     layers: list[nn.Module] = []
-    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+    for i, (n_in, n_out) in enumerate(itertools.pairwise(sizes)):
         layers.append(nn.Linear(n_in, n_out))
         if last_act or i < len(sizes) - 2:
             layers.append(activation(act))

@@ -62,8 +62,10 @@ class ConvAE(BaseAE):
         )
         up: list[nn.Module] = []
         for c_in, c_out in zip(channels[::-1], [*channels[-2::-1], channels_in], strict=True):
-            up += [nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
-                   activation(config.activation)]
+            up += [
+                nn.ConvTranspose2d(c_in, c_out, 4, stride=2, padding=1),
+                activation(config.activation),
+            ]
         up.pop()  # raw output: the output activation is applied by the base class
         self.decoder = nn.Sequential(
             mlp([config.latent_dim, *hidden[::-1], n_maps], config.activation),

@@ -38,7 +38,9 @@ def corrupt(
     if noise is None:
         return x
     if noise == "gaussian":
-        noisy = x + level * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+        noisy = x + level * torch.randn(
+            x.shape, generator=generator, device=x.device, dtype=x.dtype
+        )
         return noisy.clamp_(*clip) if clip is not None else noisy
     u = torch.rand(x.shape, generator=generator, device=x.device, dtype=x.dtype)
     if noise == "masking":

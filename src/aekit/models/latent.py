@@ -56,10 +56,7 @@ class LatentHead(nn.Module):
             return LatentCode(z, z, penalties=self._sparsity(z))
         mu, log_var = out.chunk(2, dim=-1)
         log_var = log_var.clamp(-30.0, 20.0)  # exp() stays finite whatever the encoder emits
-        if self.training:
-            z = mu + torch.randn_like(mu) * (0.5 * log_var).exp()
-        else:
-            z = mu
+        z = mu + torch.randn_like(mu) * (0.5 * log_var).exp() if self.training else mu
         kl = 0.5 * (mu.square() + log_var.exp() - 1.0 - log_var).sum(dim=-1).mean()
         penalties = {"kl": self.beta * kl / self.n_inputs} | self._sparsity(mu)
         return LatentCode(z, mu, log_var, penalties)

@@ -31,11 +31,11 @@ class EarlyStopping:
 
     def __call__(self, history: History, model: nn.Module) -> bool:
         loss, epoch = history.monitored[-1], history.n_epochs - 1
-        if loss < self.best * (1 - self.min_delta) or self.best_state is None:
-            if math.isfinite(loss):
-                self.best = loss
-                self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                history.best_epoch = epoch
+        improved = loss < self.best * (1 - self.min_delta) or self.best_state is None
+        if improved and math.isfinite(loss):
+            self.best = loss
+            self.best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+            history.best_epoch = epoch
         waited = epoch - (history.best_epoch if history.best_epoch is not None else -1)
         if self.patience is not None and waited > self.patience:
             history.stopped_early = True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 from torch import Tensor
@@ -32,7 +32,7 @@ class TrainSettings:
     noise: str | None = None
     noise_level: float = 0.1
     noise_clip: tuple[float, float] | None = None  # keep corrupted values in the data's range
-    device: torch.device = torch.device("cpu")
+    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     seed: int = 0
 
 
@@ -43,7 +43,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
     try:
         resolved = torch.device(device)
     except (RuntimeError, TypeError):
-        raise ValueError(f"device={device!r} is not a torch device name such as 'cpu', 'cuda' or 'auto'") from None
+        raise ValueError(
+            f"device={device!r} is not a torch device name such as 'cpu', 'cuda' or 'auto'"
+        ) from None
     if resolved.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={device!r} was asked for, but CUDA is not available here")
     return resolved
@@ -56,7 +58,11 @@ class TensorBatches:
     """
 
     def __init__(
-        self, x: Tensor, batch_size: int, *, shuffle: bool = True,
+        self,
+        x: Tensor,
+        batch_size: int,
+        *,
+        shuffle: bool = True,
         generator: torch.Generator | None = None,
     ) -> None:
         self.x, self.batch_size, self.shuffle, self.generator = x, batch_size, shuffle, generator
@@ -67,16 +73,23 @@ class TensorBatches:
     def __iter__(self) -> Iterator[Tensor]:
         x = self.x
         if self.shuffle:
-            x = x[torch.randperm(len(x), generator=self.generator, device=self.generator.device
-                                 if self.generator is not None else x.device)]
-        return iter(x.split(self.batch_size))
+            x = x[
+                torch.randperm(
+                    len(x),
+                    generator=self.generator,
+                    device=self.generator.device if self.generator is not None else x.device,
+                )
+            ]
+        return iter(torch.split(x, self.batch_size))
 
 
 def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimizer:
     """AdamW; the fused kernel where this torch build has it for the device."""
     fused = settings.device.type in ("cpu", "cuda")
     return torch.optim.AdamW(
-        model.parameters(), lr=settings.learning_rate, weight_decay=settings.weight_decay,
+        model.parameters(),
+        lr=settings.learning_rate,
+        weight_decay=settings.weight_decay,
         fused=fused,
     )
 
@@ -96,8 +109,11 @@ def train(
     """
     model.to(settings.device)
     optimizer = make_optimizer(model, settings)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.max_epochs) \
-        if settings.lr_schedule == "cosine" else None
+    schedule = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, settings.max_epochs)
+        if settings.lr_schedule == "cosine"
+        else None
+    )
     noise_rng = torch.Generator(settings.device).manual_seed(settings.seed)
     early_stopping = EarlyStopping(settings.patience)
     history, started = History(), time.perf_counter()
@@ -107,12 +123,16 @@ def train(
         n_batches = 0
         for x in batches:  # a streamed source has no len(), so count
             x = x.to(settings.device, non_blocking=True)
-            x_in = corrupt(x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip)
+            x_in = corrupt(
+                x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
+            )
             terms = model.training_loss(x_in, x)
             optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()
+            terms["loss"].backward()  # type: ignore[no-untyped-call]
             if settings.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), settings.max_grad_norm, foreach=True)
+                torch.nn.utils.clip_grad_norm_(
+                    model.parameters(), settings.max_grad_norm, foreach=True
+                )
             optimizer.step()
             for name, value in terms.items():  # summed on the device: .item() would sync each batch
                 totals[name] = totals[name] + value.detach() if name in totals else value.detach()
