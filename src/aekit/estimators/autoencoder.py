@@ -437,7 +437,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         squared = np.square((x_hat - x).reshape(len(x), *self.sample_shape_) * self.scaler_.scale)
         squared = squared.reshape(len(x), *shape)
         if per_feature:
-            return squared
+            return np.asarray(squared, dtype=np.float32)
         return np.asarray(squared.reshape(len(x), -1).mean(axis=1), dtype=np.float32)
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float32]:
