@@ -66,12 +66,13 @@ def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArra
         except ValueError as error:
             raise InputError(f"X could not be read as a rectangular array: {error}") from None
     try:
-        if len(getattr(X, "shape", ())) > 2:
-            X = _validate_images(estimator, X, reset=reset)
-        else:
-            X = validate_data(
-                estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=False, order="C"
-            )
+        with np.errstate(over="ignore"):  # values beyond float32 become inf, reported below
+            if len(getattr(X, "shape", ())) > 2:
+                X = _validate_images(estimator, X, reset=reset)
+            else:
+                X = validate_data(
+                    estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=False, order="C"
+                )
     except ValueError as error:
         if "could not convert" in str(error) or "convert array of bytes" in str(error):
             raise InputError(f"X must hold numbers; {error}") from None

@@ -1,0 +1,46 @@
+"""Shared fixtures: real data sets, located without any download."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from aekit.datasets import load_digits
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("AEKIT_DATA", REPO.parent / "shared" / "data"))
+SEED = 0
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The shared data folder (``$AEKIT_DATA`` or ``../shared/data``); skips when absent."""
+    if not (SHARED_DATA / "mnist" / "mnist.npz").is_file():
+        pytest.skip(f"shared data not found at {SHARED_DATA}; set AEKIT_DATA")
+    return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def digits() -> tuple[NDArray[np.float32], NDArray[np.int64]]:
+    """The scikit-learn digits as rows of 64 values in [0, 1], with labels."""
+    return load_digits()
+
+
+@pytest.fixture(scope="session")
+def digits_split(
+    digits: tuple[NDArray[np.float32], NDArray[np.int64]],
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """A fixed train / held-out split of the digits rows."""
+    X, _ = digits
+    order = np.random.default_rng(SEED).permutation(len(X))
+    return X[order[:1400]], X[order[1400:]]
+
+
+@pytest.fixture(scope="session")
+def digit_images() -> NDArray[np.float32]:
+    """The first 600 digits as 8x8 images."""
+    return load_digits(images=True)[0][:600]

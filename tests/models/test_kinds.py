@@ -1,0 +1,116 @@
+"""Every registered kind honours the model contract; each variant does its job."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from aekit import Autoencoder
+from aekit.models import build_model, list_models, model_class, register
+from aekit.models.base import BaseAE
+from aekit.models.corruption import check_noise, corrupt
+
+
+@pytest.mark.parametrize("kind", list_models())
+def test_every_kind_learns_digits(kind, digit_images):
+    ae = Autoencoder(kind, latent_dim=8, max_epochs=6, random_state=0).fit(digit_images)
+    assert ae.history_.train_loss[-1] < 0.7 * ae.history_.train_loss[0]
+    assert ae.transform(digit_images).shape == (len(digit_images), 8)
+    assert ae.reconstruct(digit_images).shape == digit_images.shape
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 5, 7), (2, 2, 2), (1, 31, 17)])
+def test_conv_handles_image_sizes(shape):
+    model = build_model("conv", {"input_shape": shape, "latent_dim": 3})
+    x = torch.rand(4, *shape)
+    assert model(x).shape == x.shape
+    assert model.encode(x).shape == (4, 3)
+
+
+def test_conv_refuses_flat_rows_with_a_hint():
+    with pytest.raises(ValueError, match=r"kind='conv' needs images.*kind='dense'"):
+        build_model("conv", {"input_shape": (64,), "latent_dim": 2})
+
+
+def test_dense_mirrors_its_encoder():
+    model = build_model("dense", {"input_shape": (20,), "latent_dim": 3, "hidden_dims": (16, 8)})
+    encoder = [m.out_features for m in model.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    decoder = [m.out_features for m in model.decoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert encoder == [16, 8]
+    assert decoder == [8, 16, 20]
+    assert model.head.linear.out_features == 3
+
+
+def test_variational_head_adds_a_weighted_kl_term():
+    config = {"input_shape": (10,), "latent_dim": 2, "variational": True}
+    x = torch.rand(8, 10)
+    torch.manual_seed(0)
+    terms = build_model("dense", config).training_loss(x, x)
+    torch.manual_seed(0)
+    doubled = build_model("dense", {**config, "beta": 2.0}).training_loss(x, x)
+    assert set(terms) == {"reconstruction", "kl", "loss"}
+    assert doubled["kl"].item() == pytest.approx(2 * terms["kl"].item(), rel=1e-5)
+    assert terms["loss"].item() == pytest.approx(
+        terms["reconstruction"].item() + terms["kl"].item(), rel=1e-6
+    )
+
+
+def test_variational_code_is_the_mean_at_inference():
+    model = build_model("dense", {"input_shape": (6,), "latent_dim": 2, "variational": True})
+    model.eval()
+    x = torch.rand(5, 6)
+    assert torch.equal(model.encode(x), model.encode(x))
+
+
+@pytest.mark.parametrize("penalty", ["l1", "kl"])
+def test_sparsity_term(penalty):
+    config = {"input_shape": (10,), "latent_dim": 4, "sparsity": 0.5, "sparsity_penalty": penalty}
+    terms = build_model("dense", config).training_loss(torch.rand(8, 10), torch.rand(8, 10))
+    assert terms["sparsity"].item() > 0
+
+
+@pytest.mark.parametrize("noise", ["gaussian", "masking", "salt_pepper"])
+def test_corruption_changes_inputs_but_not_the_original(noise):
+    x = torch.full((200, 50), 0.5)
+    noisy = corrupt(x, noise, 0.3, torch.Generator().manual_seed(0), clip=(0.0, 1.0))
+    assert torch.equal(x, torch.full((200, 50), 0.5))
+    changed = (noisy != x).float().mean().item()
+    assert changed == pytest.approx(1.0 if noise == "gaussian" else 0.3, abs=0.03)
+    assert noisy.min() >= 0 and noisy.max() <= 1
+
+
+def test_corruption_settings_are_checked():
+    with pytest.raises(ValueError, match="noise='blur' is not one of"):
+        check_noise("blur", 0.1)
+    with pytest.raises(ValueError, match=r"noise_level=1.5 must be in \(0, 1\)"):
+        check_noise("masking", 1.5)
+
+
+def test_registry_names_the_available_kinds():
+    with pytest.raises(ValueError, match="unknown model kind 'vae'; available: conv, dense"):
+        model_class("vae")
+    with pytest.raises(ValueError, match="already registered"):
+        register("dense")(type("Again", (BaseAE,), {}))
+
+
+def test_unknown_configuration_keys_are_refused():
+    with pytest.raises(ValueError, match="unknown 'dense' configuration keys: colour"):
+        build_model("dense", {"input_shape": (4,), "latent_dim": 2, "colour": "red"})
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("activation", "swish2", "activation='swish2' is not one of"),
+        ("loss", "hinge", "loss='hinge' is not one of"),
+        ("latent_dim", 0, "latent_dim=0 must be a positive integer"),
+    ],
+)
+def test_bad_configuration_values(key, value, message):
+    with pytest.raises(ValueError, match=message):
+        build_model("dense", {"input_shape": (4,), "latent_dim": 2, key: value})
+
+
+def test_bce_needs_a_sigmoid_output():
+    with pytest.raises(ValueError, match="loss='bce' needs output_activation='sigmoid'"):
+        build_model("dense", {"input_shape": (4,), "latent_dim": 2, "loss": "bce"})
