@@ -1,0 +1,5 @@
+"""``python -m aekit``: the command line."""
+
+from aekit.cli.main import main
+
+raise SystemExit(main())

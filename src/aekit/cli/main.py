@@ -1,0 +1,389 @@
+"""``aekit ...``: parse arguments, call the public API, print. No logic lives only here.
+
+torch is imported inside the commands, so ``aekit --help`` answers at once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+EPILOG = {
+    "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
+    "  aekit fit mnist -o vae.safetensors --kind conv --variational --latent-dim 2\n"
+    "  aekit fit sensors.parquet -o detector.safetensors --detector --contamination 0.02",
+    "encode": "example:\n  aekit encode model.safetensors data.csv -o codes.csv",
+    "reconstruct": "example:\n  aekit reconstruct model.safetensors data.npy -o reconstructed.npy",
+    "score": "example:\n  aekit score detector.safetensors new.csv -o scores.csv\n"
+    "  (columns: reconstruction_error, higher = more anomalous; and for a detector\n"
+    "   p_value and is_anomaly, 1 for anomalies)",
+    "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
+    "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
+    "info": "example:\n  aekit info model.safetensors",
+    "demo": "example:\n  aekit demo -o aekit-demo",
+}
+CHUNK = 65_536  # rows per call when showing progress on large inputs
+
+
+class UserError(Exception):
+    """A problem the user can fix; printed as one line."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from aekit._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="aekit",
+        description="Autoencoders for dimensionality reduction, anomaly detection, denoising "
+        "and generation.",
+        epilog="run 'aekit COMMAND --help' for each command's options and an example",
+    )
+    parser.add_argument("--version", action="version", version=f"aekit {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EPILOG[name],
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        sub.add_argument("--quiet", action="store_true", help="no progress bars")
+        sub.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+        return sub
+
+    fit = command("fit", "train a model on DATA and save it")
+    _add_data(fit)
+    fit.add_argument("-o", "--output", required=True, help="model file to write (.safetensors)")
+    fit.add_argument("--kind", default="dense", help="architecture: dense or conv")
+    fit.add_argument("--latent-dim", type=int, default=None, help="size of the code")
+    fit.add_argument("--hidden-dims", type=_int_list, help="encoder widths, e.g. 256,128")
+    fit.add_argument("--channels", type=_int_list, help="conv feature maps, e.g. 32,64")
+    fit.add_argument("--activation", default="relu")
+    fit.add_argument("--loss", default="mse", choices=["mse", "bce"])
+    fit.add_argument("--scale", default=None, help="auto, minmax, standard, robust or none")
+    fit.add_argument("--variational", action="store_true", help="train a VAE")
+    fit.add_argument("--beta", type=float, default=1.0, help="KL weight of a VAE")
+    fit.add_argument("--sparsity", type=float, default=0.0, help="weight of a code penalty")
+    fit.add_argument(
+        "--noise",
+        choices=["gaussian", "masking", "salt_pepper"],
+        help="train a denoiser on corrupted inputs",
+    )
+    fit.add_argument("--noise-level", type=float, default=None)
+    fit.add_argument("--max-epochs", type=int, default=None)
+    fit.add_argument("--batch-size", type=int, default=None)
+    fit.add_argument("--learning-rate", type=float, default=None)
+    fit.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    fit.add_argument(
+        "--detector",
+        action="store_true",
+        help="train an anomaly detector (adds thresholds and p-values)",
+    )
+    fit.add_argument("--contamination", type=float, help="detector: expected anomaly share")
+    fit.add_argument(
+        "--false-positive-rate",
+        type=float,
+        help="detector: calibrated false-alarm rate instead of contamination",
+    )
+
+    for name, help_text in [
+        ("encode", "write the latent code of each sample"),
+        ("reconstruct", "write each sample's reconstruction"),
+        ("score", "write anomaly scores (and p-values and labels for a detector)"),
+        ("denoise", "write denoised samples"),
+    ]:
+        sub = command(name, help_text)
+        sub.add_argument("model", help="model file written by 'aekit fit'")
+        _add_data(sub)
+        sub.add_argument("-o", "--output", required=True, help="file or folder to write")
+
+    generate = command("generate", "write samples drawn from a variational model")
+    generate.add_argument("model")
+    generate.add_argument("-n", "--n-samples", type=int, default=16)
+    generate.add_argument("-o", "--output", required=True, help="file or folder to write")
+    generate.add_argument("--seed", type=int, default=0)
+
+    info = command("info", "describe a model file: configuration, sizes, training")
+    info.add_argument("model")
+    info.add_argument("--json", action="store_true", help="print JSON")
+
+    demo = command("demo", "train on the bundled digits, run every task, write the results")
+    demo.add_argument("-o", "--output", default="aekit-demo", help="folder to write")
+    demo.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def _add_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "data",
+        help="a .csv, .parquet, .npy or .npz file, a folder of images, "
+        "or a built-in data set: digits, digits-images, mnist, mnist-test",
+    )
+    parser.add_argument("--key", help="array name inside an .npz file")
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of integers"
+        ) from None
+
+
+# --- commands -------------------------------------------------------------------------
+
+
+def cmd_fit(args: argparse.Namespace) -> None:
+    import aekit
+    from aekit.data.files import read_data
+
+    X = read_data(args.data, key=args.key)
+    cls = aekit.AnomalyDetector if args.detector else aekit.Autoencoder
+    options: dict[str, Any] = {
+        "latent_dim": args.latent_dim,
+        "hidden_dims": args.hidden_dims,
+        "channels": args.channels,
+        "scale": args.scale,
+        "noise_level": args.noise_level,
+        "max_epochs": args.max_epochs,
+        "batch_size": args.batch_size,
+        "learning_rate": args.learning_rate,
+    }
+    if args.detector:
+        options |= {
+            "contamination": args.contamination,
+            "false_positive_rate": args.false_positive_rate,
+        }
+    elif args.contamination is not None or args.false_positive_rate is not None:
+        raise UserError("--contamination and --false-positive-rate need --detector")
+    params = {k: v for k, v in options.items() if v is not None}
+    model = cls(
+        args.kind,
+        activation=args.activation,
+        loss=args.loss,
+        variational=args.variational,
+        beta=args.beta,
+        sparsity=args.sparsity,
+        noise=args.noise,
+        device=args.device,
+        random_state=args.seed,
+        verbose=0 if args.quiet else 1,
+        **params,
+    )
+    model.fit(X)
+    path = model.save(args.output)
+    history = model.history_
+    best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
+    print(
+        f"trained {type(model).__name__} (kind={args.kind}, latent_dim={model.latent_dim}) "
+        f"on {len(X)} samples for {history.n_epochs} epochs in {history.fit_seconds:.1f}s; "
+        f"best epoch {best + 1}, loss {history.monitored[best]:.4g}"
+    )
+    print(f"saved {path}")
+
+
+def cmd_encode(args: argparse.Namespace) -> None:
+    model, X = _model_and_data(args)
+    codes = _in_chunks(model.transform, X, args.quiet, "encoding")
+    _write(args.output, codes, columns=list(model.get_feature_names_out()))
+
+
+def cmd_reconstruct(args: argparse.Namespace) -> None:
+    model, X = _model_and_data(args)
+    _write(
+        args.output,
+        _in_chunks(model.reconstruct, X, args.quiet, "reconstructing"),
+        columns=_columns(X),
+    )
+
+
+def cmd_denoise(args: argparse.Namespace) -> None:
+    model, X = _model_and_data(args)
+    if getattr(model, "noise", None) is None:
+        print(
+            "warning: this model was trained without --noise; its output is a plain reconstruction",
+            file=sys.stderr,
+        )
+    _write(args.output, _in_chunks(model.denoise, X, args.quiet, "denoising"), columns=_columns(X))
+
+
+def cmd_score(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    model, X = _model_and_data(args)
+    errors = _in_chunks(model.reconstruction_error, X, args.quiet, "scoring")
+    columns, values = ["reconstruction_error"], [errors]
+    if hasattr(model, "pvalues"):
+        columns += ["p_value", "is_anomaly"]
+        values += [
+            _in_chunks(model.pvalues, X, True, ""),
+            (_in_chunks(model.predict, X, True, "") == -1).astype(np.float32),
+        ]
+    table = np.column_stack(values).astype(np.float32)
+    _write(args.output, table, columns=columns)
+    if hasattr(model, "pvalues"):
+        print(f"{int(table[:, -1].sum())} of {len(table)} samples flagged as anomalies")
+
+
+def cmd_generate(args: argparse.Namespace) -> None:
+    model = _load(args.model)
+    if args.n_samples < 1:
+        raise UserError(f"-n must be a positive number of samples, got {args.n_samples}")
+    samples = model.sample(args.n_samples, random_state=args.seed)
+    _write(args.output, samples, columns=_feature_names(model))
+
+
+def cmd_info(args: argparse.Namespace) -> None:
+    model = _load(args.model)
+    history = model.history_
+    n_params = sum(p.numel() for p in model.model_.parameters())
+    best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
+    summary = {
+        "file": str(args.model),
+        "file_bytes": Path(args.model).stat().st_size,
+        "estimator": type(model).__name__,
+        "kind": model.model_.kind,
+        "config": model.model_.config.to_json(),
+        "parameters": n_params,
+        "sample_shape": list(model.sample_shape_),
+        "scaling": model.scaler_.method,
+        "training": {
+            "epochs": history.n_epochs,
+            "best_epoch": best + 1,
+            "stopped_early": history.stopped_early,
+            "train_loss": history.train_loss[best],
+            "val_loss": history.val_loss[best] if history.val_loss else None,
+            "seconds": round(history.fit_seconds, 2),
+        },
+    }
+    if hasattr(model, "offset_"):
+        summary["threshold"] = {"offset": float(model.offset_)}
+    if args.json:
+        print(json.dumps(summary, indent=2))
+        return
+    config = summary.pop("config")
+    training = summary.pop("training")
+    for key, value in summary.items():
+        print(f"{key:14s} {value}")
+    print("config")
+    for key, value in config.items():
+        print(f"  {key:20s} {value}")
+    print("training")
+    for key, value in training.items():
+        print(f"  {key:20s} {value}")
+
+
+def cmd_demo(args: argparse.Namespace) -> None:
+    from aekit.demo import run_demo
+
+    folder = run_demo(Path(args.output), seed=args.seed, quiet=args.quiet)
+    print(f"demo results written to {folder}")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+    "fit": cmd_fit,
+    "encode": cmd_encode,
+    "reconstruct": cmd_reconstruct,
+    "score": cmd_score,
+    "denoise": cmd_denoise,
+    "generate": cmd_generate,
+    "info": cmd_info,
+    "demo": cmd_demo,
+}
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def _load(path: str) -> Any:
+    from aekit import load
+
+    return load(path)
+
+
+def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
+    from aekit.data.files import read_data
+
+    return _load(args.model), read_data(args.data, key=args.key)
+
+
+def _in_chunks(fn: Callable[[Any], Any], X: Any, quiet: bool, label: str) -> Any:
+    """``fn(X)``, in row chunks behind a progress bar when X is large."""
+    import numpy as np
+
+    if len(X) <= CHUNK:
+        return fn(X)
+    from tqdm.auto import tqdm
+
+    starts = range(0, len(X), CHUNK)
+    parts = [
+        fn(X.iloc[s : s + CHUNK] if hasattr(X, "iloc") else X[s : s + CHUNK])
+        for s in tqdm(starts, desc=label, unit="chunk", disable=quiet)
+    ]
+    return np.concatenate([np.asarray(p) for p in parts])
+
+
+def _columns(X: Any) -> list[str] | None:
+    return [str(c) for c in X.columns] if hasattr(X, "columns") else None
+
+
+def _feature_names(model: Any) -> list[str] | None:
+    names = getattr(model, "feature_names_in_", None)
+    return [str(n) for n in names] if names is not None else None
+
+
+def _write(output: str, data: Any, *, columns: list[str] | None) -> None:
+    import numpy as np
+
+    from aekit.data.files import write_data
+
+    path = write_data(output, np.asarray(data), columns=columns)
+    print(f"wrote {len(data)} rows to {path}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        COMMANDS[args.command](args)
+    except KeyboardInterrupt:
+        print("aekit: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:
+        if args.debug or not _is_user_error(error):
+            raise
+        print(f"aekit: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _is_user_error(error: Exception) -> bool:
+    from sklearn.exceptions import NotFittedError
+
+    return isinstance(
+        error,
+        (
+            UserError,
+            ValueError,
+            FileNotFoundError,
+            PermissionError,
+            IsADirectoryError,
+            NotADirectoryError,
+            NotFittedError,
+        ),
+    )
+
+
+def _one_line(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, FileNotFoundError) and error.filename:
+        text = f"{error.filename}: {error.strerror}" if error.strerror else text
+    return " ".join(text.split())

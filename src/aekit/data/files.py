@@ -1,0 +1,288 @@
+"""Read data from the files people have and write results in the format a path names.
+
+Reading: ``.csv``, ``.parquet``, ``.npy``, ``.npz`` (with ``key``), a folder of PNG/JPEG
+images, or a built-in name (``digits``, ``mnist``, ``mnist-test``). Writing: ``.csv``,
+``.parquet``, ``.npy``, ``.npz``, ``.png`` (one grid of images) or a folder (one PNG per
+image). Every write is atomic: a failure leaves no half-written output behind.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from aekit.exceptions import InputError
+
+BUILTIN = ("digits", "digits-images", "mnist", "mnist-test")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+TABLE_SUFFIXES = (".csv", ".parquet", ".npy", ".npz")
+
+
+def read_data(spec: str | Path, *, key: str | None = None) -> Any:
+    """Samples from ``spec``: an ndarray, or a pandas DataFrame for tables with named columns."""
+    name = str(spec)
+    if name in BUILTIN and not Path(name).exists():
+        return _builtin(name)
+    path = Path(name).expanduser()
+    if not path.exists():
+        raise FileNotFoundError(
+            f"data {name!r} not found: give a .csv, .parquet, .npy or .npz file, a folder of "
+            f"images, or one of {', '.join(BUILTIN)}"
+        )
+    if path.is_dir():
+        return read_image_folder(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return _read_csv(path)
+        if suffix == ".parquet":
+            return _pandas("reading Parquet").read_parquet(path)
+        if suffix == ".npy":
+            return np.load(path, allow_pickle=False)
+        if suffix == ".npz":
+            return _read_npz(path, key)
+        if suffix in IMAGE_SUFFIXES:
+            return read_images([path])
+    except (ValueError, OSError, EOFError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"could not read {path} as {suffix[1:]}: {error}") from None
+    raise InputError(
+        f"unsupported data file {path.name!r}: expected one of "
+        f"{', '.join(TABLE_SUFFIXES + IMAGE_SUFFIXES)} or a folder of images"
+    )
+
+
+def _builtin(name: str) -> NDArray[np.float32]:
+    from aekit.datasets import load_digits, load_mnist
+
+    if name.startswith("digits"):
+        return load_digits(images=name == "digits-images")[0]
+    (train, _), (test, _) = load_mnist()
+    return test if name == "mnist-test" else train
+
+
+def _pandas(why: str) -> Any:
+    try:
+        import pandas
+    except ImportError:
+        raise InputError(f"{why} needs pandas and pyarrow: pip install 'aekit[tables]'") from None
+    return pandas
+
+
+def _read_csv(path: Path) -> Any:
+    try:
+        import pandas
+    except ImportError:  # plain numbers still work without pandas
+        with open(path, newline="") as f:
+            rows = list(csv.reader(f))
+        header, body = (rows[0], rows[1:]) if rows and not _is_number(rows[0][0]) else ([], rows)
+        del header
+        return np.asarray(body, dtype=np.float32)
+    frame = pandas.read_csv(path)
+    if frame.empty:
+        raise InputError(f"{path} holds no data rows")
+    return frame
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_npz(path: Path, key: str | None) -> NDArray[Any]:
+    with np.load(path, allow_pickle=False) as archive:
+        names = list(archive.files)
+        if key is None:
+            if len(names) == 1:
+                key = names[0]
+            elif "X" in names:
+                key = "X"
+            else:
+                raise InputError(f"{path} holds arrays {names}; choose one with --key")
+        if key not in names:
+            raise InputError(f"{path} has no array {key!r}; it holds {names}")
+        return archive[key]
+
+
+def read_image_folder(folder: Path) -> NDArray[np.float32]:
+    """Every PNG/JPEG in ``folder`` (sorted by name) as float32 in [0, 1]."""
+    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise InputError(f"folder {folder} holds no .png or .jpg images")
+    return read_images(files)
+
+
+def read_images(files: list[Path]) -> NDArray[np.float32]:
+    """Images of one size: (n, H, W) when all are grey, else (n, 3, H, W)."""
+    from PIL import Image, UnidentifiedImageError
+
+    pictures = []
+    for file in files:
+        try:
+            with Image.open(file) as image:
+                image.load()
+                pictures.append(image.copy())
+        except (UnidentifiedImageError, OSError) as error:
+            raise InputError(f"{file} is not a readable image: {error}") from None
+    grey = all(p.mode in ("L", "1", "I;16", "I") for p in pictures)
+    arrays = [
+        np.asarray(p.convert("L" if grey else "RGB"), dtype=np.float32) / 255.0 for p in pictures
+    ]
+    sizes = {a.shape for a in arrays}
+    if len(sizes) > 1:
+        raise InputError(f"images differ in size {sorted(sizes)}; resize them to one size first")
+    stacked = np.stack(arrays)
+    return stacked if grey else stacked.transpose(0, 3, 1, 2).copy()
+
+
+# --- writing --------------------------------------------------------------------------
+
+
+def write_data(
+    path: str | Path,
+    data: NDArray[Any],
+    *,
+    columns: list[str] | None = None,
+    key: str = "X",
+) -> Path:
+    """Write ``data`` in the format ``path``'s extension names; a path without one is a folder
+    of PNG images. Nothing is left behind if writing fails."""
+    path = Path(path).expanduser()
+    suffix = path.suffix.lower()
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    if suffix == "":
+        _write_image_folder(path, data)
+        return path
+    if suffix == ".npy":
+        buffer = io.BytesIO()
+        np.save(buffer, data, allow_pickle=False)
+        payload = buffer.getvalue()
+    elif suffix == ".npz":
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **{key: data})
+        payload = buffer.getvalue()
+    elif suffix in (".csv", ".parquet"):
+        payload = _table_bytes(data, columns, suffix)
+    elif suffix == ".png":
+        payload = _png_bytes(image_grid(as_images(data)))
+    else:
+        raise InputError(
+            f"cannot write {path.name!r}: use .csv, .parquet, .npy, .npz, .png or a folder name"
+        )
+    write_bytes_atomically(path, payload)
+    return path
+
+
+def write_bytes_atomically(path: Path, payload: bytes) -> None:
+    """Readers see the old file or the new one, never half of one."""
+    from aekit.io.model_file import write_atomically
+
+    try:
+        write_atomically(path, payload)
+    except PermissionError:
+        raise InputError(f"cannot write {path}: permission denied") from None
+
+
+def _table_bytes(data: NDArray[Any], columns: list[str] | None, suffix: str) -> bytes:
+    flat = data.reshape(len(data), -1) if data.ndim > 1 else data.reshape(-1, 1)
+    names = columns or [f"x{i}" for i in range(flat.shape[1])]
+    if suffix == ".parquet":
+        pandas = _pandas("writing Parquet")
+        buffer = io.BytesIO()
+        pandas.DataFrame(flat, columns=names).to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(names)
+    for row in flat:
+        writer.writerow([_format_cell(v) for v in row])
+    return text.getvalue().encode()
+
+
+def _format_cell(value: Any) -> str:
+    if isinstance(value, (float, np.floating)):
+        return f"{float(value):.9g}"
+    return str(value)
+
+
+def as_images(data: NDArray[Any]) -> NDArray[np.float32]:
+    """(n, H, W) or (n, C, H, W); square flat rows (784 -> 28x28) become images."""
+    data = np.asarray(data, dtype=np.float32)
+    if data.ndim == 2:
+        side = math.isqrt(data.shape[1])
+        if side * side != data.shape[1]:
+            raise InputError(
+                f"rows of {data.shape[1]} values are not square images; write .csv, .npy or .npz"
+            )
+        data = data.reshape(len(data), side, side)
+    if data.ndim not in (3, 4):
+        raise InputError(f"cannot draw data of shape {data.shape} as images")
+    return data
+
+
+def _to_uint8(image: NDArray[np.float32]) -> NDArray[np.uint8]:
+    low, high = (0.0, 1.0) if image.min() >= 0 and image.max() <= 1 else (image.min(), image.max())
+    scaled = (image - low) / max(high - low, 1e-12)
+    return np.asarray(np.clip(scaled * 255 + 0.5, 0, 255), dtype=np.uint8)
+
+
+def image_grid(images: NDArray[np.float32], columns: int | None = None) -> NDArray[np.uint8]:
+    """Tile images into one uint8 picture (H, W) or (H, W, 3) with 1-pixel gaps."""
+    if images.ndim == 4:
+        images = images.transpose(0, 2, 3, 1)
+        if images.shape[-1] == 1:
+            images = images[..., 0]
+    n = len(images)
+    columns = columns or min(n, max(1, math.ceil(math.sqrt(n))))
+    rows = math.ceil(n / columns)
+    h, w = images.shape[1:3]
+    grid = np.zeros((rows * (h + 1) - 1, columns * (w + 1) - 1, *images.shape[3:]), np.uint8)
+    pixels = _to_uint8(images)
+    for i in range(n):
+        r, c = divmod(i, columns)
+        grid[r * (h + 1) : r * (h + 1) + h, c * (w + 1) : c * (w + 1) + w] = pixels[i]
+    return grid
+
+
+def _png_bytes(pixels: NDArray[np.uint8]) -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _write_image_folder(folder: Path, data: NDArray[Any]) -> None:
+    images = as_images(data)
+    if images.ndim == 4:
+        images = images.transpose(0, 2, 3, 1)
+        if images.shape[-1] == 1:
+            images = images[..., 0]
+    pixels = _to_uint8(images)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        width = len(str(len(pixels)))
+        for i, picture in enumerate(pixels):
+            (staging / f"{i:0{width}d}.png").write_bytes(_png_bytes(picture))
+        if folder.exists():
+            if not folder.is_dir():
+                raise InputError(f"cannot write images to {folder}: it is a file")
+            shutil.rmtree(folder)
+        os.replace(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

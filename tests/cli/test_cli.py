@@ -1,0 +1,220 @@
+"""The command line, run as a user runs it: a subprocess, files in, files out."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from aekit.datasets import load_digits
+
+
+def aekit(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [sys.executable, "-m", "aekit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"aekit {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("cli")
+    X, _ = load_digits()
+    frame = pd.DataFrame(X[:400], columns=[f"px{i}" for i in range(64)])
+    frame.to_csv(folder / "digits.csv", index=False)
+    frame.to_parquet(folder / "digits.parquet")
+    np.save(folder / "digits.npy", X[:400])
+    np.savez(folder / "pair.npz", train=X[:400], other=X[:5])
+    np.save(folder / "narrow.npy", X[:20, :10])
+    aekit(
+        "fit",
+        "digits.csv",
+        "-o",
+        "model.safetensors",
+        "--latent-dim",
+        "3",
+        "--max-epochs",
+        "3",
+        "--quiet",
+        cwd=folder,
+    )
+    return folder
+
+
+def test_help_is_instant_and_shows_examples(tmp_path):
+    code = (
+        "import sys; from aekit.cli.main import build_parser; build_parser(); "
+        "print('torch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "False"
+    for command in ["fit", "encode", "reconstruct", "score", "denoise", "generate", "info", "demo"]:
+        text = aekit(command, "--help", cwd=tmp_path).stdout
+        assert "example:" in text and f"aekit {command}" in text
+
+
+def test_fit_writes_a_loadable_model_and_reports(workdir):
+    import aekit as lib
+
+    model = lib.load(workdir / "model.safetensors")
+    assert model.latent_dim == 3
+    assert list(model.feature_names_in_) == [f"px{i}" for i in range(64)]
+    assert model.history_.n_epochs == 3
+
+
+def test_fit_shows_progress_unless_quiet(tmp_path):
+    noisy = aekit("fit", "digits", "-o", "m.safetensors", "--max-epochs", "2", cwd=tmp_path)
+    assert "epoch" in noisy.stderr and "saved" in noisy.stdout
+    quiet = aekit(
+        "fit", "digits", "-o", "m.safetensors", "--max-epochs", "2", "--quiet", cwd=tmp_path
+    )
+    assert quiet.stderr == ""
+
+
+@pytest.mark.parametrize("source", ["digits.csv", "digits.parquet", "digits.npy", "pair.npz"])
+def test_encode_reads_every_table_format(workdir, source):
+    extra = ["--key", "train"] if source.endswith(".npz") else []
+    out = f"codes-{Path(source).suffix[1:]}.csv"
+    aekit("encode", "model.safetensors", source, "-o", out, *extra, cwd=workdir)
+    codes = pd.read_csv(workdir / out)
+    assert list(codes.columns) == ["autoencoder0", "autoencoder1", "autoencoder2"]
+    assert len(codes) == 400
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".npy", ".npz"])
+def test_reconstruct_writes_the_format_its_extension_names(workdir, suffix):
+    out = workdir / f"rec{suffix}"
+    aekit("reconstruct", "model.safetensors", "digits.csv", "-o", out.name, cwd=workdir)
+    if suffix == ".csv":
+        data = pd.read_csv(out)
+        assert list(data.columns)[:2] == ["px0", "px1"]
+        data = data.to_numpy()
+    elif suffix == ".parquet":
+        data = pd.read_parquet(out).to_numpy()
+    elif suffix == ".npy":
+        data = np.load(out)
+    else:
+        data = np.load(out)["X"]
+    assert data.shape == (400, 64)
+    X = pd.read_csv(workdir / "digits.csv").to_numpy()
+    assert np.mean((data - X) ** 2) < np.var(X)  # reconstructs better than the mean
+
+
+def test_images_in_folders_and_grids(workdir):
+    aekit(
+        "fit",
+        "digits-images",
+        "-o",
+        "conv.safetensors",
+        "--kind",
+        "conv",
+        "--max-epochs",
+        "1",
+        "--quiet",
+        cwd=workdir,
+    )
+    aekit("reconstruct", "conv.safetensors", "digits-images", "-o", "recs", cwd=workdir)
+    pngs = sorted((workdir / "recs").glob("*.png"))
+    assert len(pngs) == 1797
+    aekit("reconstruct", "conv.safetensors", "recs", "-o", "again.png", cwd=workdir)
+    from PIL import Image
+
+    with Image.open(workdir / "again.png") as grid:
+        assert grid.size[0] > 8 * 40  # a grid of many 8x8 pictures, not one
+
+
+def test_generate_from_a_vae(tmp_path):
+    aekit(
+        "fit",
+        "digits",
+        "-o",
+        "vae.safetensors",
+        "--variational",
+        "--latent-dim",
+        "2",
+        "--max-epochs",
+        "2",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    aekit(
+        "generate", "vae.safetensors", "-n", "7", "-o", "samples.npy", "--seed", "1", cwd=tmp_path
+    )
+    samples = np.load(tmp_path / "samples.npy")
+    assert samples.shape == (7, 64) and np.isfinite(samples).all()
+
+
+def test_info_prints_config_and_training(workdir):
+    text = aekit("info", "model.safetensors", cwd=workdir).stdout
+    assert "latent_dim" in text and "best_epoch" in text
+    summary = json.loads(aekit("info", "model.safetensors", "--json", cwd=workdir).stdout)
+    assert summary["kind"] == "dense"
+    assert summary["config"]["latent_dim"] == 3
+    assert summary["training"]["epochs"] == 3
+    assert summary["parameters"] > 1000
+
+
+# --- errors: one line, non-zero exit, nothing half-written ------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["encode", "model.safetensors", "missing.csv", "-o", "x.csv"], "'missing.csv' not found"),
+        (["encode", "digits.csv", "digits.csv", "-o", "x.csv"], "is not an aekit model file"),
+        (["encode", "nothere.safetensors", "digits.csv", "-o", "x.csv"], "does not exist"),
+        (["encode", "model.safetensors", "narrow.npy", "-o", "x.csv"], "X has 10 features"),
+        (["encode", "model.safetensors", "digits.csv", "-o", "x.docx"], "cannot write"),
+        (
+            ["encode", "model.safetensors", "digits.csv", "-o", "no/such/dir/x.csv"],
+            "does not exist",
+        ),
+        (["encode", "model.safetensors", "pair.npz", "-o", "x.csv"], "choose one with --key"),
+        (["generate", "model.safetensors", "-o", "x.npy"], "needs a variational model"),
+        (["fit", "digits.csv", "-o", "m2.safetensors", "--kind", "vae"], "'kind' parameter"),
+    ],
+)
+def test_user_errors_print_one_line_and_exit_non_zero(workdir, args, message):
+    before = set(workdir.rglob("*"))
+    result = aekit(*args, cwd=workdir, check=False)
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("aekit: error:"), result.stderr
+    assert message in lines[0]
+    assert "Traceback" not in result.stderr
+    assert set(workdir.rglob("*")) == before  # nothing written, not even a partial file
+
+
+def test_debug_shows_the_traceback(workdir):
+    result = aekit(
+        "encode",
+        "model.safetensors",
+        "missing.csv",
+        "-o",
+        "x.csv",
+        "--debug",
+        cwd=workdir,
+        check=False,
+    )
+    assert result.returncode != 0 and "Traceback" in result.stderr
+
+
+def test_bad_flags_are_usage_errors(workdir):
+    result = aekit(
+        "fit", "digits.csv", "-o", "m.safetensors", "--hidden-dims", "a,b", cwd=workdir, check=False
+    )
+    assert result.returncode == 2 and "comma-separated list of integers" in result.stderr
