@@ -14,6 +14,8 @@ from typing import Any
 
 EPILOG = {
     "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
+    "  aekit fit big.parquet -o m.safetensors --checkpoint ck.safetensors   # Ctrl-C saves\n"
+    "  aekit fit big.parquet -o m.safetensors --resume ck.safetensors       # and goes on\n"
     "  aekit fit mnist -o vae.safetensors --kind conv --variational --latent-dim 2\n"
     "  aekit fit sensors.parquet -o detector.safetensors --detector --contamination 0.02",
     "encode": "example:\n  aekit encode model.safetensors data.csv -o codes.csv",
@@ -92,6 +94,30 @@ def build_parser() -> argparse.ArgumentParser:
         type=float,
         help="detector: calibrated false-alarm rate instead of contamination",
     )
+    fit.add_argument(
+        "--patience",
+        type=int,
+        default=10,
+        help="epochs without improvement before stopping (default 10)",
+    )
+    fit.add_argument(
+        "--no-early-stopping",
+        action="store_true",
+        help="train all --max-epochs (the best epoch's weights are still kept)",
+    )
+    fit.add_argument("--checkpoint", help="write the training state here as it goes")
+    fit.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=1,
+        metavar="N",
+        help="epochs between checkpoints (default 1)",
+    )
+    fit.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue the run saved in this checkpoint (same data and options)",
+    )
 
     for name, help_text in [
         ("encode", "write the latent code of each sample"),
@@ -141,7 +167,10 @@ def _int_list(text: str) -> tuple[int, ...]:
 # --- commands -------------------------------------------------------------------------
 
 
-def cmd_fit(args: argparse.Namespace) -> None:
+def cmd_fit(args: argparse.Namespace) -> int:
+    import signal
+    import threading
+
     import aekit
     from aekit.data.files import read_data
 
@@ -175,19 +204,53 @@ def cmd_fit(args: argparse.Namespace) -> None:
         noise=args.noise,
         device=args.device,
         random_state=args.seed,
+        patience=None if args.no_early_stopping else args.patience,
         verbose=0 if args.quiet else 1,
         **params,
     )
-    model.fit(X)
-    path = model.save(args.output)
+    if args.checkpoint_every < 1:
+        raise UserError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
+    stop, received = threading.Event(), []
+
+    def request_stop(signum: int, frame: object) -> None:
+        if stop.is_set():  # a second Ctrl-C means now
+            raise KeyboardInterrupt
+        received.append(signum)
+        stop.set()
+        print("\naekit: stopping after the current step (again to abort)", file=sys.stderr)
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        model.fit(
+            X,
+            checkpoint=args.checkpoint,
+            checkpoint_every=args.checkpoint_every,
+            resume=args.resume,
+            stop=stop,
+        )
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     history = model.history_
+    if history.n_epochs == 0:
+        print("aekit: interrupted before the first epoch finished; nothing saved", file=sys.stderr)
+        return 128 + received[0]
+    path = model.save(args.output)
     best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
+    how = "interrupted after" if history.interrupted else "trained for"
     print(
-        f"trained {type(model).__name__} (kind={args.kind}, latent_dim={model.latent_dim}) "
-        f"on {len(X)} samples for {history.n_epochs} epochs in {history.fit_seconds:.1f}s; "
+        f"{how} {history.n_epochs} epochs: {type(model).__name__} (kind={args.kind}, "
+        f"latent_dim={model.latent_dim}) on {len(X)} samples in {history.fit_seconds:.1f}s; "
         f"best epoch {best + 1}, loss {history.monitored[best]:.4g}"
     )
+    if history.interrupted:
+        print(
+            f"saved the best model so far (epoch {best + 1}) to {path}"
+            + (f"; continue with --resume {args.checkpoint}" if args.checkpoint else "")
+        )
+        return 128 + received[0]
     print(f"saved {path}")
+    return 0
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
@@ -288,7 +351,7 @@ def cmd_demo(args: argparse.Namespace) -> None:
     print(f"demo results written to {folder}")
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], None]] = {
+COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "fit": cmd_fit,
     "encode": cmd_encode,
     "reconstruct": cmd_reconstruct,
@@ -353,7 +416,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
+        status = COMMANDS[args.command](args) or 0
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)
         return 130
@@ -362,7 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"aekit: error: {_one_line(error)}", file=sys.stderr)
         return 1
-    return 0
+    return status
 
 
 def _is_user_error(error: Exception) -> bool:

@@ -114,7 +114,7 @@ def _read_npz(path: Path, key: str | None) -> NDArray[Any]:
                 raise InputError(f"{path} holds arrays {names}; choose one with --key")
         if key not in names:
             raise InputError(f"{path} has no array {key!r}; it holds {names}")
-        return archive[key]
+        return np.asarray(archive[key])
 
 
 def read_image_folder(folder: Path) -> NDArray[np.float32]:
@@ -173,7 +173,7 @@ def write_data(
         payload = buffer.getvalue()
     elif suffix == ".npz":
         buffer = io.BytesIO()
-        np.savez_compressed(buffer, **{key: data})
+        np.savez_compressed(buffer, allow_pickle=False, **{key: data})
         payload = buffer.getvalue()
     elif suffix in (".csv", ".parquet"):
         payload = _table_bytes(data, columns, suffix)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any
@@ -35,9 +37,11 @@ from aekit.training import (
     resolve_device,
     train,
 )
+from aekit.training.checkpoint import LoopState
 from aekit.training.loop import LR_SCHEDULES
 
 INFERENCE_BATCH = 4096  # rows per forward pass at inference: bounded memory, few calls
+RESUMABLE = {"max_epochs", "verbose", "device"}  # may change between a checkpoint and resuming
 
 
 class _KindName(StrOptions):
@@ -241,7 +245,15 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     # --- fitting -------------------------------------------------------------------
 
     def fit(
-        self, X: ArrayLike, y: object = None, *, callbacks: list[Callback] | None = None
+        self,
+        X: ArrayLike,
+        y: object = None,
+        *,
+        callbacks: list[Callback] | None = None,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 1,
+        resume: str | Path | None = None,
+        stop: threading.Event | None = None,
     ) -> Autoencoder:
         """Train the autoencoder on ``X``.
 
@@ -251,6 +263,15 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         y : ignored
         callbacks : list of callables, optional
             Called after each epoch as ``callback(history, model)``; returning True stops.
+        checkpoint : path, optional
+            Write a checkpoint (a model file with the loop's state) here every
+            ``checkpoint_every`` epochs.
+        resume : path, optional
+            Continue the run saved in this checkpoint. With the same data, parameters and
+            seed on CPU, the result equals an uninterrupted run's bit for bit.
+        stop : threading.Event, optional
+            Set it (from a signal handler, say) to end training after the current step;
+            the best weights so far are kept and ``history_.interrupted`` is True.
 
         Returns
         -------
@@ -301,14 +322,51 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
                 torch.manual_seed(seed)
                 self.model_ = build_model(self.kind, self._model_config())
+                self._n_features_out = self.latent_dim
+                loop_state = self._resume_state(resume) if resume is not None else None
                 self.history_: History = train(
-                    self.model_, batches, settings, validation=validation, callbacks=all_callbacks
+                    self.model_,
+                    batches,
+                    settings,
+                    validation=validation,
+                    callbacks=all_callbacks,
+                    resume=loop_state,
+                    checkpoint=self._checkpointer(Path(checkpoint)) if checkpoint else None,
+                    checkpoint_every=checkpoint_every,
+                    stop=stop,
                 )
         finally:
             if bar is not None:
                 bar.close()
         self._n_features_out = self.latent_dim
         return self
+
+    def _checkpointer(self, path: Path) -> Callable[[LoopState], None]:
+        from aekit.io.model_file import save
+
+        def write(state: LoopState) -> None:
+            self.history_ = state.history
+            save(self, path, training=state)
+
+        return write
+
+    def _resume_state(self, path: str | Path) -> LoopState:
+        """Load a checkpoint's weights into ``model_`` and return its loop state."""
+        from aekit.io.model_file import load_checkpoint
+
+        saved, state = load_checkpoint(path)
+        mine, theirs = self.get_params(), saved.get_params()
+        differ = sorted(k for k in mine if k not in RESUMABLE and str(mine[k]) != str(theirs[k]))
+        if type(saved) is not type(self) or differ:
+            shown = ", ".join(f"{k}={theirs[k]!r} there, {mine[k]!r} here" for k in differ)
+            raise ValueError(f"checkpoint {path} was made with other settings: {shown}")
+        if saved.sample_shape_ != self.sample_shape_:
+            raise ValueError(
+                f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "
+                f"not {self.sample_shape_}"
+            )
+        self.model_.load_state_dict(saved.model_.state_dict())
+        return state
 
     def _model_input_shape(self) -> tuple[int, ...]:
         """The sample shape the network sees: images get a channel axis."""

@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit._version import __version__
 from aekit.exceptions import ModelFileError
+from aekit.training.checkpoint import LoopState
 
 FORMAT = "aekit-model"
 FORMAT_VERSION = 1
@@ -34,10 +35,12 @@ MAX_HEADER_BYTES = 100 * 2**20  # a real header is kilobytes; refuse absurd decl
 ESTIMATORS = {"Autoencoder": "aekit.estimators.autoencoder"}
 
 
-def save(estimator: Any, path: str | Path) -> Path:
+def save(estimator: Any, path: str | Path, *, training: LoopState | None = None) -> Path:
     """Write a fitted estimator to ``path`` atomically; returns the path written.
 
-    A crash while writing leaves any previous file at ``path`` as it was.
+    A crash while writing leaves any previous file at ``path`` as it was. ``training``
+    adds the training loop's state, making the file a checkpoint that ``fit(resume=...)``
+    continues from (it still loads as a model).
     """
     check_is_fitted(estimator, "model_")
     name = type(estimator).__name__
@@ -59,6 +62,9 @@ def save(estimator: Any, path: str | Path) -> Path:
         "config": estimator.model_.config.to_json(),
         "fitted": state,
     }
+    if training is not None:
+        loop_tensors, header["training"] = training.to_file_parts()
+        tensors |= loop_tensors
     header["sha256"] = _checksum(header, tensors)
     data = save_tensors(tensors, metadata={"aekit": json.dumps(header)})
     path = Path(path)
@@ -72,7 +78,21 @@ def load(path: str | Path) -> Any:
     Raises ``ModelFileError`` (a ``ValueError``) for a file that is not an aekit model:
     foreign, truncated, tampered with, or written by a newer format version.
     """
-    path = Path(path)
+    return _load(Path(path))[0]
+
+
+def load_checkpoint(path: str | Path) -> tuple[Any, LoopState]:
+    """The estimator in a checkpoint (its latest weights) and the loop state to resume."""
+    estimator, header, tensors = _load(Path(path))
+    if "training" not in header:
+        raise ModelFileError(f"{path} is a finished model, not a training checkpoint")
+    try:
+        return estimator, LoopState.from_file_parts(tensors, header["training"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise ModelFileError(f"{path} has an unreadable training state: {error}") from None
+
+
+def _load(path: Path) -> tuple[Any, dict[str, Any], dict[str, torch.Tensor]]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -87,7 +107,7 @@ def load(path: str | Path) -> Any:
     expected = header.pop("sha256", None)
     if expected != _checksum(header, tensors):
         raise ModelFileError(f"{path} failed its checksum: the file is corrupt or was modified")
-    return _rebuild(path, header, tensors)
+    return _rebuild(path, header, tensors), header, tensors
 
 
 def write_atomically(path: Path, data: bytes) -> None:

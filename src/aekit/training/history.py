@@ -17,6 +17,7 @@ class History:
     learning_rate: list[float] = field(default_factory=list)
     best_epoch: int | None = None  # 0-based index of the epoch whose weights were kept
     stopped_early: bool = False
+    interrupted: bool = False  # stopped by a signal or a stop request before max_epochs
     fit_seconds: float = 0.0
 
     @property

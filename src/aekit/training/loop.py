@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import math
+import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -14,6 +16,7 @@ from aekit.exceptions import NonFiniteLossError
 from aekit.models.base import BaseAE
 from aekit.models.corruption import corrupt
 from aekit.training.callbacks import Callback, EarlyStopping
+from aekit.training.checkpoint import LoopState
 from aekit.training.history import History
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -101,11 +104,17 @@ def train(
     *,
     validation: Iterable[Tensor] | None = None,
     callbacks: Sequence[Callback] = (),
+    resume: LoopState | None = None,
+    checkpoint: Callable[[LoopState], None] | None = None,
+    checkpoint_every: int = 1,
+    stop: threading.Event | None = None,
 ) -> History:
     """Fit ``model`` in place and return its loss per epoch.
 
     Keeps the weights of the best epoch (validation loss when given, else training loss)
-    and stops after ``settings.patience`` epochs without progress.
+    and stops after ``settings.patience`` epochs without progress. ``resume`` continues a
+    run from its saved state; ``checkpoint`` receives that state every ``checkpoint_every``
+    epochs; setting ``stop`` ends training after the current step (``history.interrupted``).
     """
     model.to(settings.device)
     optimizer = make_optimizer(model, settings)
@@ -116,8 +125,13 @@ def train(
     )
     noise_rng = torch.Generator(settings.device).manual_seed(settings.seed)
     early_stopping = EarlyStopping(settings.patience)
-    history, started = History(), time.perf_counter()
-    for epoch in range(settings.max_epochs):
+    history, first_epoch = History(), 0
+    if resume is not None:
+        history, first_epoch = _restore(
+            resume, optimizer, schedule, early_stopping, noise_rng, batches
+        )
+    started = time.perf_counter() - history.fit_seconds
+    for epoch in range(first_epoch, settings.max_epochs):
         model.train()
         totals: dict[str, Tensor] = {}
         n_batches = 0
@@ -137,6 +151,11 @@ def train(
             for name, value in terms.items():  # summed on the device: .item() would sync each batch
                 totals[name] = totals[name] + value.detach() if name in totals else value.detach()
             n_batches += 1
+            if stop is not None and stop.is_set():
+                break
+        if stop is not None and stop.is_set():
+            history.interrupted = True  # the partial epoch is not recorded
+            break
         if n_batches == 0:
             raise ValueError("the training data produced no batches")
         train_terms = {name: value.item() / n_batches for name, value in totals.items()}
@@ -152,14 +171,65 @@ def train(
         history.record(train_terms, val_terms, lr)
         if schedule is not None:
             schedule.step()
-        stop = early_stopping(history, model)
-        stop = any([callback(history, model) for callback in callbacks]) or stop
-        if stop:
+        done = early_stopping(history, model)
+        done = any([callback(history, model) for callback in callbacks]) or done
+        history.fit_seconds = time.perf_counter() - started
+        if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or done):
+            checkpoint(
+                _capture(
+                    epoch + 1, history, optimizer, schedule, early_stopping, noise_rng, batches
+                )
+            )
+        if done:
             break
     early_stopping.restore(model)
     model.eval()
     history.fit_seconds = time.perf_counter() - started
     return history
+
+
+def _capture(
+    epoch: int,
+    history: History,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler | None,
+    early_stopping: EarlyStopping,
+    noise_rng: torch.Generator,
+    batches: Iterable[Tensor],
+) -> LoopState:
+    rng = {"torch": torch.get_rng_state(), "noise": noise_rng.get_state()}
+    shuffle_rng = getattr(batches, "generator", None)
+    if shuffle_rng is not None:
+        rng["shuffle"] = shuffle_rng.get_state()
+    return LoopState(
+        epoch=epoch,
+        history=copy.deepcopy(history),
+        optimizer=optimizer.state_dict(),
+        schedule=schedule.state_dict() if schedule is not None else None,
+        best=early_stopping.best,
+        best_state=early_stopping.best_state,
+        rng=rng,
+    )
+
+
+def _restore(
+    state: LoopState,
+    optimizer: torch.optim.Optimizer,
+    schedule: torch.optim.lr_scheduler.LRScheduler | None,
+    early_stopping: EarlyStopping,
+    noise_rng: torch.Generator,
+    batches: Iterable[Tensor],
+) -> tuple[History, int]:
+    optimizer.load_state_dict(state.optimizer)
+    if schedule is not None and state.schedule is not None:
+        schedule.load_state_dict(state.schedule)
+    early_stopping.best, early_stopping.best_state = state.best, state.best_state
+    torch.set_rng_state(state.rng["torch"])
+    noise_rng.set_state(state.rng["noise"])
+    shuffle_rng = getattr(batches, "generator", None)
+    if shuffle_rng is not None and "shuffle" in state.rng:
+        shuffle_rng.set_state(state.rng["shuffle"])
+    return copy.deepcopy(state.history), state.epoch
 
 
 @torch.inference_mode()

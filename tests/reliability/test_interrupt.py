@@ -1,0 +1,176 @@
+"""Training that survives faults: signals, checkpoints, resuming, divergence."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+import aekit
+from aekit import Autoencoder
+from aekit.datasets import load_digits
+from aekit.exceptions import NonFiniteLossError
+
+FIT = ["--latent-dim", "4", "--max-epochs", "4", "--no-early-stopping", "--seed", "3", "--quiet"]
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "aekit", *args], cwd=cwd, capture_output=True, text=True, timeout=600
+    )
+
+
+@pytest.fixture(scope="module")
+def big_digits(tmp_path_factory) -> Path:
+    """About 40k rows, so that one epoch lasts long enough to be interrupted."""
+    folder = tmp_path_factory.mktemp("interrupt")
+    X, _ = load_digits()
+    noise = np.random.default_rng(0).uniform(0, 0.05, (22 * len(X), 64))
+    np.save(folder / "data.npy", np.clip(np.tile(X, (22, 1)) + noise, 0, 1).astype(np.float32))
+    return folder
+
+
+def interrupt_after_first_checkpoint(folder: Path, signum: int) -> subprocess.Popen[str]:
+    checkpoint = folder / "ck.safetensors"
+    checkpoint.unlink(missing_ok=True)
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "aekit",
+            "fit",
+            "data.npy",
+            "-o",
+            "model.safetensors",
+            "--checkpoint",
+            "ck.safetensors",
+            *FIT,
+        ],
+        cwd=folder,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 300
+    while not checkpoint.exists():
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no checkpoint appeared"
+        time.sleep(0.05)
+    process.send_signal(signum)
+    return process
+
+
+def test_sigint_saves_the_best_model_and_resume_matches_an_uninterrupted_run(big_digits):
+    process = interrupt_after_first_checkpoint(big_digits, signal.SIGINT)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGINT, err
+    assert "stopping after the current step" in err
+    assert "interrupted after 1 epochs" in out
+    assert "saved the best model so far (epoch 1)" in out and "--resume ck.safetensors" in out
+    interrupted = aekit.load(big_digits / "model.safetensors")
+    assert interrupted.history_.n_epochs == 1 and interrupted.history_.interrupted
+
+    resumed = run(
+        "fit",
+        "data.npy",
+        "-o",
+        "resumed.safetensors",
+        "--resume",
+        "ck.safetensors",
+        *FIT,
+        cwd=big_digits,
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    full = run("fit", "data.npy", "-o", "full.safetensors", *FIT, cwd=big_digits)
+    assert full.returncode == 0, full.stderr
+    a = aekit.load(big_digits / "resumed.safetensors")
+    b = aekit.load(big_digits / "full.safetensors")
+    assert a.history_.n_epochs == b.history_.n_epochs == 4
+    assert a.history_.train_loss == b.history_.train_loss
+    for (name, x), (_, y) in zip(
+        a.model_.state_dict().items(), b.model_.state_dict().items(), strict=True
+    ):
+        assert torch.equal(x, y), name
+
+
+def test_sigterm_also_stops_cleanly(big_digits):
+    process = interrupt_after_first_checkpoint(big_digits, signal.SIGTERM)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGTERM, err
+    assert "saved the best model so far" in out
+    assert aekit.load(big_digits / "model.safetensors").history_.interrupted
+
+
+def test_resume_with_other_settings_is_refused(big_digits, tmp_path):
+    X = np.load(big_digits / "data.npy")[:500]
+    Autoencoder(latent_dim=2, max_epochs=1, random_state=0).fit(
+        X, checkpoint=tmp_path / "ck.safetensors"
+    )
+    with pytest.raises(ValueError, match="made with other settings: latent_dim=2 there, 3 here"):
+        Autoencoder(latent_dim=3, max_epochs=2, random_state=0).fit(
+            X, resume=tmp_path / "ck.safetensors"
+        )
+    finished = tmp_path / "done.safetensors"
+    Autoencoder(latent_dim=2, max_epochs=1, random_state=0).fit(X).save(finished)
+    with pytest.raises(ValueError, match="a finished model, not a training checkpoint"):
+        Autoencoder(latent_dim=2, max_epochs=2, random_state=0).fit(X, resume=finished)
+
+
+def test_divergence_keeps_the_last_good_checkpoint(tmp_path):
+    X, _ = load_digits()
+    checkpoint = tmp_path / "ck.safetensors"
+
+    def poison(history, model):  # from epoch 3 on, the decoder's output turns to NaN
+        if history.n_epochs == 2:
+            model.decoder.register_forward_hook(lambda module, inputs, out: out * float("nan"))
+        return False
+
+    with pytest.raises(NonFiniteLossError, match="at epoch 3"):
+        Autoencoder(max_epochs=5, random_state=0).fit(X, checkpoint=checkpoint, callbacks=[poison])
+    kept = aekit.load(checkpoint)
+    assert kept.history_.n_epochs == 2
+    assert np.isfinite(kept.transform(X)).all()
+
+
+def test_stop_event_from_python_keeps_the_best_weights():
+    X, _ = load_digits()
+    stop = threading.Event()
+
+    def stop_at_three(history, model):
+        if history.n_epochs == 3:
+            stop.set()
+        return False
+
+    ae = Autoencoder(max_epochs=20, random_state=0).fit(X, stop=stop, callbacks=[stop_at_three])
+    assert ae.history_.interrupted and ae.history_.n_epochs == 3
+    assert np.isfinite(ae.transform(X)).all()
+
+
+def test_no_signal_handlers_leak_after_fit(big_digits):
+    before = signal.getsignal(signal.SIGINT)
+    from aekit.cli.main import main
+
+    assert (
+        main(
+            [
+                "fit",
+                str(big_digits / "data.npy"),
+                "-o",
+                str(big_digits / "inproc.safetensors"),
+                "--max-epochs",
+                "1",
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    assert signal.getsignal(signal.SIGINT) is before
+    os.remove(big_digits / "inproc.safetensors")
