@@ -99,3 +99,20 @@ def _validate_images(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArra
             f"{type(estimator).__name__} is expecting {estimator.n_features_in_} features as input"
         )
     return np.asarray(X, dtype=np.float32)
+
+
+def validate_codes(Z: Any, latent_dim: int) -> NDArray[np.float32]:
+    """Check latent codes ``(n_samples, latent_dim)`` as ``validate_samples`` checks data."""
+    try:
+        with np.errstate(over="ignore"):
+            Z = check_array(
+                Z, dtype=np.float32, ensure_all_finite=False, order="C", input_name="codes"
+            )
+    except ValueError as error:
+        if "could not convert" in str(error) or "convert array of bytes" in str(error):
+            raise InputError(f"codes must hold numbers; {error}") from None
+        raise
+    if Z.shape[1] != latent_dim:
+        raise InputError(f"codes must have shape (n_samples, {latent_dim}); got {Z.shape}")
+    check_finite(Z)
+    return np.asarray(Z, dtype=np.float32)

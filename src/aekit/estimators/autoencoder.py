@@ -21,7 +21,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.scaling import SCALE_METHODS, Scaler
-from aekit.data.validation import check_finite, validate_samples
+from aekit.data.validation import check_finite, validate_codes, validate_samples
 from aekit.exceptions import InputError
 from aekit.losses import LOSSES, OUTPUT_ACTIVATIONS
 from aekit.models import BaseAE, build_model, list_models, model_class
@@ -471,10 +471,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         X_decoded : ndarray of shape (n_samples, *sample_shape_)
         """
         check_is_fitted(self, "model_")
-        Z = np.asarray(X, dtype=np.float32)
-        if Z.ndim != 2 or Z.shape[1] != self.latent_dim:
-            raise InputError(f"codes must have shape (n_samples, {self.latent_dim}); got {Z.shape}")
-        check_finite(Z)
+        Z = validate_codes(X, self.latent_dim)
         return self._unscale(self._map(self.model_.decode, Z), self.sample_shape_)
 
     def reconstruct(self, X: ArrayLike) -> NDArray[np.float32]:
