@@ -40,6 +40,10 @@ def workdir(tmp_path_factory):
     np.save(folder / "digits.npy", X[:400])
     np.savez(folder / "pair.npz", train=X[:400], other=X[:5])
     np.save(folder / "narrow.npy", X[:20, :10])
+    (folder / "empty.csv").write_text("")
+    (folder / "header-only.csv").write_text("a,b,c\n")
+    (folder / "empty.npy").write_bytes(b"")
+    (folder / "taken.csv").mkdir()
     aekit(
         "fit",
         "digits.csv",
@@ -185,6 +189,11 @@ def test_info_prints_config_and_training(workdir):
         ),
         (["encode", "model.safetensors", "pair.npz", "-o", "x.csv"], "choose one with --key"),
         (["generate", "model.safetensors", "-o", "x.npy"], "needs a variational model"),
+        (["encode", "model.safetensors", "empty.csv", "-o", "x.csv"], "could not read"),
+        (["encode", "model.safetensors", "header-only.csv", "-o", "x.csv"], "no data rows"),
+        (["encode", "model.safetensors", "empty.npy", "-o", "x.csv"], "could not read"),
+        (["encode", "model.safetensors", "digits.csv", "-o", "taken.csv"], "taken.csv"),
+        (["fit", "digits.csv", "-o", "taken.csv"], "taken.csv"),
         (["fit", "digits.csv", "-o", "m2.safetensors", "--kind", "vae"], "'kind' parameter"),
     ],
 )

@@ -172,8 +172,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     import threading
 
     import aekit
-    from aekit.data.files import read_data
+    from aekit.data.files import check_writable, read_data
 
+    check_writable(args.output)  # before training, not after
+    if args.checkpoint:
+        check_writable(args.checkpoint)
     X = read_data(args.data, key=args.key)
     cls = aekit.AnomalyDetector if args.detector else aekit.Autoencoder
     options: dict[str, Any] = {
@@ -373,8 +376,9 @@ def _load(path: str) -> Any:
 
 
 def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
-    from aekit.data.files import read_data
+    from aekit.data.files import check_writable, read_data
 
+    check_writable(args.output, folder=Path(args.output).suffix == "")
     return _load(args.model), read_data(args.data, key=args.key)
 
 

@@ -160,10 +160,8 @@ def write_data(
 ) -> Path:
     """Write ``data`` in the format ``path``'s extension names; a path without one is a folder
     of PNG images. Nothing is left behind if writing fails."""
-    path = Path(path).expanduser()
+    path = check_writable(path, folder=Path(path).suffix == "")
     suffix = path.suffix.lower()
-    if not path.parent.is_dir():
-        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
     if suffix == "":
         _write_image_folder(path, data)
         return path
@@ -184,6 +182,18 @@ def write_data(
             f"cannot write {path.name!r}: use .csv, .parquet, .npy, .npz, .png or a folder name"
         )
     write_bytes_atomically(path, payload)
+    return path
+
+
+def check_writable(path: str | Path, *, folder: bool = False) -> Path:
+    """Fail before any work is done if ``path`` cannot be written."""
+    path = Path(path).expanduser()
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: folder {path.parent} does not exist")
+    if path.is_dir() and not folder:
+        raise InputError(f"cannot write {path}: it is a directory")
+    if not os.access(path.parent, os.W_OK):
+        raise InputError(f"cannot write {path}: no permission to write in {path.parent}")
     return path
 
 
