@@ -171,9 +171,9 @@ def train(
         history.record(train_terms, val_terms, lr)
         if schedule is not None:
             schedule.step()
+        history.fit_seconds = time.perf_counter() - started  # callbacks may budget time
         done = early_stopping(history, model)
         done = any([callback(history, model) for callback in callbacks]) or done
-        history.fit_seconds = time.perf_counter() - started
         if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or done):
             checkpoint(
                 _capture(
