@@ -10,7 +10,7 @@ The seed network is the classic 784-128-64-32 ReLU autoencoder with a sigmoid ou
 (lr 1e-3), binary cross-entropy and batches of 256, expressed as aekit parameters
 (``CLASSIC`` of ``classic_mnist.py``, which checks it against a hand-written loop).
 
-    python bench/denoising_mnist.py                       # 10 epochs on 10,000 images, ~6 min
+    python bench/denoising_mnist.py                       # 10 epochs on 10,000 images, 5-9 min
     python bench/denoising_mnist.py --train-size 60000    # all of MNIST, ~6x longer
     python bench/denoising_mnist.py --epochs 1 --train-size 2000 --test-size 1000  # smoke run
 """
