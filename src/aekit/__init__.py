@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aekit._version import __version__
 
 if TYPE_CHECKING:
+    from aekit import datasets, metrics
     from aekit.estimators.autoencoder import Autoencoder
     from aekit.io.model_file import load, save
     from aekit.models import list_models
@@ -19,15 +20,18 @@ _LAZY = {
     "save": "aekit.io.model_file",
     "list_models": "aekit.models",
     "datasets": "aekit.datasets",
+    "metrics": "aekit.metrics",
 }
 
-__all__ = ["Autoencoder", "__version__", "datasets", "list_models", "load", "save"]
+__all__ = ["Autoencoder", "__version__", "datasets", "list_models", "load", "metrics", "save"]
+
+_MODULES = {"datasets", "metrics"}  # entries that are modules themselves, not names in one
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        value = module if name == "datasets" else getattr(module, name)
+        value = module if name in _MODULES else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'aekit' has no attribute {name!r}")

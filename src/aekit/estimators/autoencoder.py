@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from pathlib import Path
@@ -27,6 +28,7 @@ from aekit.losses import LOSSES, OUTPUT_ACTIVATIONS
 from aekit.models import BaseAE, build_model, list_models, model_class
 from aekit.models._layers import ACTIVATIONS
 from aekit.models.corruption import NOISE_KINDS, check_noise
+from aekit.models.encoder import ScaledEncoder
 from aekit.models.latent import SPARSITY_PENALTIES
 from aekit.training import (
     Callback,
@@ -479,6 +481,36 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         x, shape = self._scaled(X)
         return self._unscale(self._map(self.model_, x), shape)
 
+    def denoise(self, X: ArrayLike) -> NDArray[np.float32]:
+        """Cleaned-up ``X``: its reconstruction by a model trained as a denoiser.
+
+        A model fitted with ``noise=`` learned to map corrupted inputs to clean ones, so its
+        reconstruction of a noisy sample estimates the clean one. Choose the training noise
+        like the noise to remove (``noise="gaussian"`` with ``noise_level`` near its standard
+        deviation, in scaled units, which are the data's own for data in [0, 1]). A model
+        fitted without noise still returns its reconstruction, with a ``UserWarning``: it was
+        never taught to remove noise and may reproduce it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+            Noisy samples.
+
+        Returns
+        -------
+        X_denoised : ndarray of X's shape, in the data's units
+        """
+        check_is_fitted(self, "model_")
+        if self.noise is None:
+            warnings.warn(
+                "denoise() on a model fitted without noise: it was not trained to remove "
+                "noise; fit with noise='gaussian' (and a noise_level like the noise's) for a "
+                "denoiser",
+                UserWarning,
+                stacklevel=2,
+            )
+        return self.reconstruct(X)
+
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float32]:
         """Squared difference between ``X`` and its reconstruction, in the data's units.
 
@@ -518,6 +550,80 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         rng = check_random_state(random_state)
         z = rng.standard_normal((int(n_samples), self.latent_dim)).astype(np.float32)
         return self._unscale(self._map(self.model_.decode, z), self.sample_shape_)
+
+    def interpolate(
+        self, a: ArrayLike, b: ArrayLike, steps: int = 8, *, method: str = "linear"
+    ) -> NDArray[np.float32]:
+        """Decoded points on a path between the codes of two samples.
+
+        Both samples are encoded (to the mean code for a variational model), the path between
+        the codes is cut into ``steps`` points, both ends included, and each point is
+        decoded. The first and last outputs are therefore the reconstructions of ``a`` and
+        ``b``. Any model interpolates; a variational one, whose codes were trained to fill
+        the prior, usually gives the more plausible intermediate samples.
+
+        Parameters
+        ----------
+        a, b : array-like holding one sample each
+            Of shape ``sample_shape_``, ``(1, *sample_shape_)`` or any shape with
+            ``n_features_in_`` values.
+        steps : int, default=8
+            Points on the path, at least 2.
+        method : {"linear", "spherical"}, default="linear"
+            "linear": evenly spaced points on the segment between the codes. "spherical"
+            (slerp): along the arc between them, which keeps the codes' norms near those of
+            draws from a Gaussian prior; the segment is used when the codes are parallel.
+
+        Returns
+        -------
+        X_path : ndarray of shape (steps, *sample_shape_), in the data's units
+        """
+        check_is_fitted(self, "model_")
+        if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 2:
+            raise ValueError(f"steps={steps!r} must be an integer >= 2 (both ends are included)")
+        if method not in ("linear", "spherical"):
+            raise ValueError(f"method={method!r} is not one of linear, spherical")
+        ends = []
+        for name, value in (("a", a), ("b", b)):
+            sample = np.asarray(value, dtype=np.float32)
+            if sample.size != self.n_features_in_:
+                raise InputError(
+                    f"{name} must be one sample of shape {self.sample_shape_} "
+                    f"({self.n_features_in_} values); got shape {sample.shape}"
+                )
+            ends.append(sample.reshape(1, *self.sample_shape_))
+        z_a, z_b = self.transform(np.concatenate(ends)).astype(np.float64)
+        t = np.linspace(0.0, 1.0, int(steps))[:, None]
+        cos = np.dot(z_a, z_b) / max(np.linalg.norm(z_a) * np.linalg.norm(z_b), 1e-12)
+        omega = np.arccos(np.clip(cos, -1.0, 1.0))
+        if method == "spherical" and np.sin(omega) > 1e-6:
+            z = (np.sin((1 - t) * omega) * z_a + np.sin(t * omega) * z_b) / np.sin(omega)
+        else:
+            z = (1 - t) * z_a + t * z_b
+        z = z.astype(np.float32)
+        return self._unscale(self._map(self.model_.decode, z), self.sample_shape_)
+
+    def encoder_module(self) -> torch.nn.Module:
+        """The fitted encoder as a standalone module, to put in front of a classifier.
+
+        It takes raw samples, float32 of shape ``(batch, *sample_shape_)`` in the data's own
+        units, applies the fitted scaling (held as buffers) and the encoder, and returns the
+        codes ``(batch, latent_dim)`` that ``transform`` gives (the mean for a variational
+        model). Its layers are deep copies on the model's device whose parameters require
+        gradients: fine-tuning it leaves this estimator unchanged. It is returned in eval
+        mode; call ``.train()`` before fine-tuning if the encoder has dropout.
+
+        Returns
+        -------
+        encoder : torch.nn.Module
+        """
+        check_is_fitted(self, "model_")
+        module = ScaledEncoder(
+            self.model_, self.scaler_.offset, self.scaler_.scale, self.sample_shape_
+        )
+        for parameter in module.parameters():
+            parameter.requires_grad_(True)
+        return module.eval()
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to one ``.safetensors`` file (atomically); see ``aekit.load``."""
