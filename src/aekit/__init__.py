@@ -9,19 +9,29 @@ from aekit._version import __version__
 
 if TYPE_CHECKING:
     from aekit.estimators.autoencoder import Autoencoder
+    from aekit.estimators.outlier import AnomalyDetector
     from aekit.io.model_file import load, save
     from aekit.models import list_models
 
 # name -> module; imported on first use so that `import aekit` does not import torch
 _LAZY = {
     "Autoencoder": "aekit.estimators.autoencoder",
+    "AnomalyDetector": "aekit.estimators.outlier",
     "load": "aekit.io.model_file",
     "save": "aekit.io.model_file",
     "list_models": "aekit.models",
     "datasets": "aekit.datasets",
 }
 
-__all__ = ["Autoencoder", "__version__", "datasets", "list_models", "load", "save"]
+__all__ = [
+    "AnomalyDetector",
+    "Autoencoder",
+    "__version__",
+    "datasets",
+    "list_models",
+    "load",
+    "save",
+]
 
 
 def __getattr__(name: str) -> Any:
