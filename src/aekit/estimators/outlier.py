@@ -17,6 +17,7 @@ from aekit.estimators.autoencoder import Autoencoder
 from aekit.training import Callback
 
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
+ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
 
 
 class AnomalyDetector(OutlierMixin, Autoencoder):
@@ -39,12 +40,14 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         pyod_scores = -detector.score_samples(X)  # higher = more anomalous
         pyod_labels = (detector.predict(X) == -1).astype(int)  # 1 = anomaly
 
-    **Score.** The error is measured in the scaled space the network works in (the
-    training loss of each value, a squared error for ``loss="mse"``), averaged over the
-    values of a sample. With the default ``scale="robust"`` (median, interquartile
-    range) every feature counts on the same footing, so one feature with a large
-    variance in the data's units cannot dominate the score, and the statistics are not
-    dragged by the anomalies in the training data.
+    **Score.** Inputs are standardised per feature (``scale="standard"``), and the error
+    of each value (the training loss in that scaled space: a squared error for
+    ``loss="mse"``) is divided by its median over the training samples, then averaged
+    over the values of a sample. So every feature is measured against how well it is
+    usually reconstructed: neither a feature with a large variance in the data's units
+    nor one the network cannot model (pure noise) dominates the score. Standardising
+    rather than ``"robust"`` scaling: a skewed or discrete feature with a tiny
+    interquartile range would blow up to huge scaled values and swamp the rest.
 
     **Thresholds.** Give at most one of ``contamination`` and ``false_positive_rate``:
 
@@ -72,12 +75,18 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         Calibrate the threshold to this false-alarm rate on normal data instead.
     calibration_fraction : float in [0, 1), default=0.2
         Share of the training samples held out for ``pvalues`` and ``false_positive_rate``.
-    latent_dim : int, default=4
+    latent_dim : int, default=2
+        A tight code: the network cannot learn to copy rare points as well.
     hidden_dims : tuple of int, default=(64, 32)
-    dropout : float, default=0.0
+    activation : str, default="tanh"
+        Saturating units keep reconstructions inside the range seen in training, so
+        extreme points get large errors instead of being extrapolated.
+    dropout : float, default=0.2
     weight_decay : float, default=1e-4
-    scale : str, default="robust"
-    max_epochs : int, default=50
+    scale : str, default="standard"
+    max_epochs : int, default=20
+        Short training: an autoencoder memorises the anomalies in its training data late.
+    batch_size : int or "auto", default=128
     validation_fraction : float, default=0.0
         The best epoch is picked on the training loss: anomalies need no held-out
         monitoring, and the samples are better spent on training and calibration.
@@ -93,6 +102,9 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     calibration_scores_ : ndarray of shape (n_calibration,)
         Reconstruction errors of the held-out calibration samples, sorted (empty when
         there is no calibration split).
+    error_scale_ : ndarray of shape (n_features,) or the sample shape
+        Median error of each value over the samples the network trained on; errors are
+        divided by it.
     training_scores_ : ndarray of shape (n_samples,)
         ``score_samples`` of the training data, in its order.
     model_, scaler_, history_, n_features_in_, feature_names_in_
@@ -113,10 +125,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         contamination: float | str = "auto",
         false_positive_rate: float | None = None,
         calibration_fraction: float = 0.2,
-        latent_dim: int = 4,
+        latent_dim: int = 2,
         hidden_dims: tuple[int, ...] | None = (64, 32),
         channels: tuple[int, ...] | None = None,
-        activation: str = "relu",
+        activation: str = "tanh",
         latent_activation: str = "identity",
         output_activation: str = "auto",
         loss: str = "mse",
@@ -127,10 +139,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         sparsity_target: float = 0.05,
         noise: str | None = None,
         noise_level: float = 0.1,
-        dropout: float = 0.0,
-        scale: str = "robust",
-        max_epochs: int = 50,
-        batch_size: int | str = "auto",
+        dropout: float = 0.2,
+        scale: str = "standard",
+        max_epochs: int = 20,
+        batch_size: int | str = 128,
         learning_rate: float = 3e-3,
         weight_decay: float = 1e-4,
         lr_schedule: str = "cosine",
@@ -199,7 +211,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"contamination={self.contamination!r} and false_positive_rate="
                 f"{self.false_positive_rate!r} were both given; set only one threshold rule"
             )
-        n_samples = len(validate_samples(self, X, reset=True))
+        X_valid = validate_samples(self, X, reset=True)
+        if not hasattr(X, "iloc"):  # a DataFrame stays one so that its column names are kept
+            X = X_valid
+        n_samples = len(X_valid)
         n_cal = round(n_samples * self.calibration_fraction)
         if n_cal < 1 or n_samples - n_cal < 1:
             n_cal = 0
@@ -208,9 +223,16 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         rng = check_random_state(self.random_state)
         order = rng.permutation(n_samples)
         train_rows, cal_rows = np.sort(order[n_cal:]), np.sort(order[:n_cal])
-        super().fit(_safe_indexing(X, train_rows), callbacks=callbacks)
+        X_train = _safe_indexing(X, train_rows)
+        super().fit(X_train, callbacks=callbacks)
+        self.error_scale_ = np.ones(self.sample_shape_, np.float32)
+        typical = np.median(self.reconstruction_error(X_train, per_feature=True), axis=0)
+        typical = typical.reshape(self.sample_shape_)
+        # a floor keeps a feature the network reconstructs perfectly from exploding the score
+        floor = ERROR_SCALE_FLOOR * float(typical.max()) + np.finfo(np.float32).tiny
+        self.error_scale_ = np.maximum(typical, floor).astype(np.float32)
         errors = self.reconstruction_error(X)
-        self.training_scores_ = -errors
+        self.training_scores_ = -errors.astype(np.float64)
         self.calibration_scores_ = np.sort(errors[cal_rows])
         if self.false_positive_rate is not None:
             # flag iff p <= alpha, i.e. the error exceeds the k-th largest calibration error
@@ -235,9 +257,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     # --- scores --------------------------------------------------------------------
 
     def _elementwise_error(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
-        """The training loss of each value in scaled space, and X's sample shape."""
+        """Each value's training loss over its typical size on the training data, and X's shape."""
         x, shape = self._scaled(X)
-        return self._map(self.model_.elementwise_loss, x), shape
+        error = self._map(self.model_.elementwise_loss, x).reshape(len(x), *self.sample_shape_)
+        return np.asarray(error / self.error_scale_, dtype=np.float32), shape
 
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float32]:
         """The anomaly score: how badly each sample is reconstructed, in scaled space.
@@ -261,16 +284,18 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
             return np.asarray(error.reshape(len(error), *shape), dtype=np.float32)
         return np.asarray(error.reshape(len(error), -1).mean(axis=1), dtype=np.float32)
 
-    def score_samples(self, X: ArrayLike) -> NDArray[np.float32]:
+    # float64 where Autoencoder gives float32: scikit-learn's outlier checks require it
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:  # type: ignore[override]
         """Normality score, ``-reconstruction_error(X)``: lower means more anomalous.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            float64, as scikit-learn's outlier detectors give.
         """
-        return -self.reconstruction_error(X)
+        return -self.reconstruction_error(X).astype(np.float64)
 
-    def decision_function(self, X: ArrayLike) -> NDArray[np.float32]:
+    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
         """``score_samples(X) - offset_``: negative for anomalies, positive for normal points.
 
         Returns
@@ -278,7 +303,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         decision : ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "offset_")
-        return np.asarray(self.score_samples(X) - np.float32(self.offset_), dtype=np.float32)
+        return self.score_samples(X) - float(self.offset_)
 
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """``-1`` for anomalies (``decision_function < 0``), ``1`` for normal points.
@@ -346,11 +371,13 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         state, arrays = super()._fitted_state()
         state["offset_"] = float(self.offset_)
         arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float32)
-        arrays["training_scores"] = np.asarray(self.training_scores_, np.float32)
+        arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
+        arrays["error_scale"] = np.asarray(self.error_scale_, np.float32)
         return state, arrays
 
     def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
         super()._restore_fitted_state(state, arrays)
         self.offset_ = float(state["offset_"])
         self.calibration_scores_ = np.asarray(arrays["calibration_scores"], np.float32)
-        self.training_scores_ = np.asarray(arrays["training_scores"], np.float32)
+        self.training_scores_ = np.asarray(arrays["training_scores"], np.float64)
+        self.error_scale_ = np.asarray(arrays["error_scale"], np.float32)
