@@ -79,8 +79,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         A tight code: the network cannot learn to copy rare points as well.
     hidden_dims : tuple of int, default=(64, 32)
     activation : str, default="tanh"
-        Saturating units keep reconstructions inside the range seen in training, so
-        extreme points get large errors instead of being extrapolated.
+        Saturating units bound the code and the reconstructions, so extreme points get
+        large errors instead of being extrapolated and copied.
     dropout : float, default=0.2
     weight_decay : float, default=1e-4
     scale : str, default="standard"
