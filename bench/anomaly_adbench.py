@@ -8,6 +8,12 @@ default parameters for every data set; nothing is tuned per set.
 
 DIR defaults to ``$AEKIT_DATA/adbench`` or ``../shared/data/adbench`` beside the repository.
 PyOD's ``AutoEncoder`` (its defaults, quiet) is skipped with a note when PyOD is missing.
+The seconds column is fit plus scoring time.
+
+Last run (aekit defaults of this commit, PyOD 3.6.7, 2 shared CPU cores, OMP_NUM_THREADS=1):
+mean ROC-AUC aekit 0.804, PyOD AutoEncoder 0.803, IsolationForest 0.833; mean AP 0.385,
+0.389, 0.469. The autoencoder matches PyOD's but does not yet beat IsolationForest, which
+wins on sets whose anomalies are extreme in single features (musk, shuttle, pendigits).
 """
 
 from __future__ import annotations
