@@ -8,24 +8,40 @@ from typing import TYPE_CHECKING, Any
 from aekit._version import __version__
 
 if TYPE_CHECKING:
-    from aekit import datasets, metrics
+    from aekit import datasets, metrics, plots
     from aekit.estimators.autoencoder import Autoencoder
+    from aekit.estimators.outlier import AnomalyDetector
     from aekit.io.model_file import load, save
     from aekit.models import list_models
+    from aekit.reporting import report
 
 # name -> module; imported on first use so that `import aekit` does not import torch
 _LAZY = {
     "Autoencoder": "aekit.estimators.autoencoder",
+    "AnomalyDetector": "aekit.estimators.outlier",
     "load": "aekit.io.model_file",
     "save": "aekit.io.model_file",
     "list_models": "aekit.models",
     "datasets": "aekit.datasets",
     "metrics": "aekit.metrics",
+    "plots": "aekit.plots",
+    "report": "aekit.reporting",
 }
 
-__all__ = ["Autoencoder", "__version__", "datasets", "list_models", "load", "metrics", "save"]
+__all__ = [
+    "AnomalyDetector",
+    "Autoencoder",
+    "__version__",
+    "datasets",
+    "list_models",
+    "load",
+    "metrics",
+    "plots",
+    "report",
+    "save",
+]
 
-_MODULES = {"datasets", "metrics"}  # entries that are modules themselves, not names in one
+_MODULES = {"datasets", "metrics", "plots"}  # entries that are modules, not names in one
 
 
 def __getattr__(name: str) -> Any:

@@ -22,7 +22,7 @@ def run_demo(folder: Path, *, seed: int = 0, quiet: bool = False) -> Path:
     """Run the demo into ``folder`` (created if needed); returns the index page's path."""
     from aekit import AnomalyDetector, Autoencoder
     from aekit.datasets import load_digits
-    from aekit.report import write_report
+    from aekit.reporting import write_report
 
     folder.mkdir(parents=True, exist_ok=True)
     X, y = load_digits()

@@ -32,7 +32,10 @@ FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 100 * 2**20  # a real header is kilobytes; refuse absurd declared sizes
 
 # The only classes a file may name: never an import path taken from the file.
-ESTIMATORS = {"Autoencoder": "aekit.estimators.autoencoder"}
+ESTIMATORS = {
+    "Autoencoder": "aekit.estimators.autoencoder",
+    "AnomalyDetector": "aekit.estimators.outlier",
+}
 
 
 def save(estimator: Any, path: str | Path, *, training: LoopState | None = None) -> Path:

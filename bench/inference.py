@@ -1,0 +1,117 @@
+"""Inference throughput: rows per second of ``transform`` and ``decision_function`` on
+1M rows of 30-column tabular data, with each method's peak resident memory.
+
+Every method runs in a fresh subprocess, so its peak memory is its own; the data (1M x 30
+float32, 114 MiB) is generated there with a fixed seed. References in the same run: PCA's
+``transform`` and IsolationForest's ``decision_function``.
+
+    python bench/inference.py --rows 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import time
+from typing import Any
+
+import numpy as np
+
+METHODS = [
+    "aekit transform",
+    "aekit decision_function",
+    "PCA transform",
+    "IsolationForest decision_function",
+]
+
+
+def make_rows(n: int, seed: int = 0) -> np.ndarray:
+    """Correlated Gaussian features (a 6-D signal mixed into 30 columns) plus noise."""
+    rng = np.random.default_rng(seed)
+    mixing = rng.standard_normal((6, 30)).astype(np.float32)
+    X = rng.standard_normal((n, 6), dtype=np.float32) @ mixing
+    X += 0.1 * rng.standard_normal((n, 30), dtype=np.float32)
+    return X
+
+
+def measure(method: str, n_rows: int) -> dict[str, Any]:
+    X = make_rows(n_rows)
+    fit_rows = X[:20000]
+    if method.startswith("aekit"):
+        from aekit import AnomalyDetector
+
+        model: Any = AnomalyDetector(max_epochs=5, random_state=0).fit(fit_rows)
+    elif method.startswith("PCA"):
+        from sklearn.decomposition import PCA
+
+        model = PCA(6, random_state=0).fit(fit_rows)
+    else:
+        from sklearn.ensemble import IsolationForest
+
+        model = IsolationForest(random_state=0).fit(fit_rows)
+    call = getattr(model, method.split()[-1])
+    call(X[:1000])  # warm up
+    started = time.perf_counter()
+    out = call(X)
+    seconds = time.perf_counter() - started
+    assert len(out) == n_rows
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "method": method,
+        "rows": n_rows,
+        "seconds": seconds,
+        "rows_per_second": n_rows / seconds,
+        "peak_rss_mib": peak_mib,
+    }
+
+
+def run(n_rows: int) -> list[dict[str, Any]]:
+    results = []
+    for method in METHODS:
+        done = subprocess.run(
+            [sys.executable, __file__, "--one", method, "--rows", str(n_rows)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        results.append(json.loads(done.stdout.strip().splitlines()[-1]))
+        print(
+            f"{method}: {results[-1]['rows_per_second']:,.0f} rows/s, "
+            f"peak {results[-1]['peak_rss_mib']:.0f} MiB",
+            flush=True,
+        )
+    return results
+
+
+def markdown(results: list[dict[str, Any]]) -> str:
+    lines = [
+        f"{results[0]['rows']:,} rows x 30 columns (float32, 114 MiB); peak resident "
+        "memory of the whole process, data included.",
+        "",
+        "| method | rows/s | seconds | peak RSS (MiB) |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        lines.append(
+            f"| {r['method']} | {r['rows_per_second']:,.0f} | {r['seconds']:.2f} | "
+            f"{r['peak_rss_mib']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--one", choices=METHODS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(measure(args.one, args.rows)))
+        return
+    print(markdown(run(args.rows)))
+
+
+if __name__ == "__main__":
+    main()

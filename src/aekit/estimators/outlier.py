@@ -1,0 +1,383 @@
+"""``AnomalyDetector``: an autoencoder with scikit-learn's outlier-detector contract."""
+
+from __future__ import annotations
+
+from numbers import Real
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import OutlierMixin
+from sklearn.utils import _safe_indexing, check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted
+
+from aekit.data.validation import validate_samples
+from aekit.estimators.autoencoder import Autoencoder
+from aekit.training import Callback
+
+AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
+ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
+
+
+class AnomalyDetector(OutlierMixin, Autoencoder):
+    """Unsupervised anomaly detection from autoencoder reconstruction errors.
+
+    Fit on (mostly) normal data; points the network reconstructs badly are anomalies.
+    Every ``Autoencoder`` parameter applies (any ``kind``); the defaults below differ
+    where anomaly detection on tabular data wants something else, and work without
+    tuning (see ``bench/anomaly_adbench.py``).
+
+    Signs follow scikit-learn (as in ``IsolationForest``), **not PyOD**:
+
+    - ``score_samples(X)``: higher means more normal; it is ``-reconstruction_error(X)``.
+    - ``decision_function(X) = score_samples(X) - offset_``: negative for anomalies.
+    - ``predict(X)``: ``-1`` for anomalies, ``1`` for normal points.
+    - ``reconstruction_error(X)``: the positive anomaly score, higher means more anomalous.
+
+    PyOD's scores and labels are reversed; to translate::
+
+        pyod_scores = -detector.score_samples(X)  # higher = more anomalous
+        pyod_labels = (detector.predict(X) == -1).astype(int)  # 1 = anomaly
+
+    **Score.** Inputs are standardised per feature (``scale="standard"``), and the error
+    of each value (the training loss in that scaled space: a squared error for
+    ``loss="mse"``) is divided by its median over the training samples, then averaged
+    over the values of a sample. So every feature is measured against how well it is
+    usually reconstructed: neither a feature with a large variance in the data's units
+    nor one the network cannot model (pure noise) dominates the score. Standardising
+    rather than ``"robust"`` scaling: a skewed or discrete feature with a tiny
+    interquartile range would blow up to huge scaled values and swamp the rest.
+
+    **Thresholds.** Give at most one of ``contamination`` and ``false_positive_rate``:
+
+    - ``contamination`` (default "auto" = 0.05): ``offset_`` is the quantile of the
+      training scores (all of ``X`` given to ``fit``) that flags that share of them, like
+      the classic 95th-percentile rule.
+    - ``false_positive_rate=alpha``: ``offset_`` is calibrated on a held-out split of
+      the training data (``calibration_fraction``; the network never trains on it), so
+      that a new *normal* point is flagged with probability at most ``alpha``
+      (split-conformal guarantee, valid when the training data is normal and
+      exchangeable with new data). ``predict(X) == -1`` exactly where
+      ``pvalues(X) <= alpha``.
+
+    The calibration split is held out in both modes (unless ``calibration_fraction=0``),
+    so ``pvalues(X)`` always has honest calibration scores; with
+    ``calibration_fraction=0`` (contamination mode only) the network sees all of ``X``
+    and ``pvalues`` is unavailable.
+
+    Parameters
+    ----------
+    kind : str, default="dense"
+    contamination : "auto" or float in (0, 0.5], default="auto"
+        Expected share of anomalies in the training data; "auto" means 0.05.
+    false_positive_rate : float in (0, 1) or None, default=None
+        Calibrate the threshold to this false-alarm rate on normal data instead.
+    calibration_fraction : float in [0, 1), default=0.2
+        Share of the training samples held out for ``pvalues`` and ``false_positive_rate``.
+    latent_dim : int, default=2
+        A tight code: the network cannot learn to copy rare points as well.
+    hidden_dims : tuple of int, default=(64, 32)
+    activation : str, default="tanh"
+        Saturating units bound the code and the reconstructions, so extreme points get
+        large errors instead of being extrapolated and copied.
+    dropout : float, default=0.2
+    weight_decay : float, default=1e-4
+    scale : str, default="standard"
+    max_epochs : int, default=20
+        Short training: an autoencoder memorises the anomalies in its training data late.
+    batch_size : int or "auto", default=128
+    validation_fraction : float, default=0.0
+        The best epoch is picked on the training loss: anomalies need no held-out
+        monitoring, and the samples are better spent on training and calibration.
+    **other parameters
+        As in ``Autoencoder``.
+
+    Attributes
+    ----------
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    threshold_ : float
+        ``-offset_``: reconstruction errors above it are anomalies.
+    calibration_scores_ : ndarray of shape (n_calibration,)
+        Reconstruction errors of the held-out calibration samples, sorted (empty when
+        there is no calibration split).
+    error_scale_ : ndarray of shape (n_features,) or the sample shape
+        Median error of each value over the samples the network trained on; errors are
+        divided by it.
+    training_scores_ : ndarray of shape (n_samples,)
+        ``score_samples`` of the training data, in its order.
+    model_, scaler_, history_, n_features_in_, feature_names_in_
+        As in ``Autoencoder``.
+    """
+
+    _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
+        **Autoencoder._parameter_constraints,
+        "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
+        "false_positive_rate": [None, Interval(Real, 0, 1, closed="neither")],
+        "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
+    }
+
+    def __init__(
+        self,
+        kind: str = "dense",
+        *,
+        contamination: float | str = "auto",
+        false_positive_rate: float | None = None,
+        calibration_fraction: float = 0.2,
+        latent_dim: int = 2,
+        hidden_dims: tuple[int, ...] | None = (64, 32),
+        channels: tuple[int, ...] | None = None,
+        activation: str = "tanh",
+        latent_activation: str = "identity",
+        output_activation: str = "auto",
+        loss: str = "mse",
+        variational: bool = False,
+        beta: float = 1.0,
+        sparsity: float = 0.0,
+        sparsity_penalty: str = "l1",
+        sparsity_target: float = 0.05,
+        noise: str | None = None,
+        noise_level: float = 0.1,
+        dropout: float = 0.2,
+        scale: str = "standard",
+        max_epochs: int = 20,
+        batch_size: int | str = 128,
+        learning_rate: float = 3e-3,
+        weight_decay: float = 1e-4,
+        lr_schedule: str = "cosine",
+        max_grad_norm: float | None = 10.0,
+        validation_fraction: float = 0.0,
+        patience: int | None = 10,
+        device: str = "auto",
+        random_state: int | np.random.RandomState | None = None,
+        verbose: int = 0,
+    ) -> None:
+        super().__init__(
+            kind,
+            latent_dim=latent_dim,
+            hidden_dims=hidden_dims,
+            channels=channels,
+            activation=activation,
+            latent_activation=latent_activation,
+            output_activation=output_activation,
+            loss=loss,
+            variational=variational,
+            beta=beta,
+            sparsity=sparsity,
+            sparsity_penalty=sparsity_penalty,
+            sparsity_target=sparsity_target,
+            noise=noise,
+            noise_level=noise_level,
+            dropout=dropout,
+            scale=scale,
+            max_epochs=max_epochs,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            lr_schedule=lr_schedule,
+            max_grad_norm=max_grad_norm,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            device=device,
+            random_state=random_state,
+            verbose=verbose,
+        )
+        self.contamination = contamination
+        self.false_positive_rate = false_positive_rate
+        self.calibration_fraction = calibration_fraction
+
+    # --- fitting -------------------------------------------------------------------
+
+    def fit(
+        self, X: ArrayLike, y: object = None, *, callbacks: list[Callback] | None = None
+    ) -> AnomalyDetector:
+        """Train on ``X`` (mostly normal samples) and set the threshold ``offset_``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features), or images
+        y : ignored
+        callbacks : list of callables, optional
+            As in ``Autoencoder.fit``.
+
+        Returns
+        -------
+        self : AnomalyDetector
+        """
+        self._validate_params()
+        if self.false_positive_rate is not None and self.contamination != "auto":
+            raise ValueError(
+                f"contamination={self.contamination!r} and false_positive_rate="
+                f"{self.false_positive_rate!r} were both given; set only one threshold rule"
+            )
+        X_valid = validate_samples(self, X, reset=True)
+        if not hasattr(X, "iloc"):  # a DataFrame stays one so that its column names are kept
+            X = X_valid
+        n_samples = len(X_valid)
+        n_cal = round(n_samples * self.calibration_fraction)
+        if n_cal < 1 or n_samples - n_cal < 1:
+            n_cal = 0
+        if self.false_positive_rate is not None:
+            self._check_calibration_size(n_samples, n_cal, float(self.false_positive_rate))
+        rng = check_random_state(self.random_state)
+        order = rng.permutation(n_samples)
+        train_rows, cal_rows = np.sort(order[n_cal:]), np.sort(order[:n_cal])
+        X_train = _safe_indexing(X, train_rows)
+        super().fit(X_train, callbacks=callbacks)
+        self.error_scale_ = np.ones(self.sample_shape_, np.float32)
+        typical = np.median(self.reconstruction_error(X_train, per_feature=True), axis=0)
+        typical = typical.reshape(self.sample_shape_)
+        # a floor keeps a feature the network reconstructs perfectly from exploding the score
+        floor = ERROR_SCALE_FLOOR * float(typical.max()) + np.finfo(np.float32).tiny
+        self.error_scale_ = np.maximum(typical, floor).astype(np.float32)
+        errors = self.reconstruction_error(X)
+        self.training_scores_ = -errors.astype(np.float64)
+        self.calibration_scores_ = np.sort(errors[cal_rows])
+        if self.false_positive_rate is not None:
+            # flag iff p <= alpha, i.e. the error exceeds the k-th largest calibration error
+            k = int(np.floor(self.false_positive_rate * (n_cal + 1) + 1e-9))
+            threshold = float(self.calibration_scores_[n_cal - k])
+        else:
+            share = AUTO_CONTAMINATION if self.contamination == "auto" else self.contamination
+            threshold = float(np.quantile(errors, 1.0 - float(share)))
+        self.offset_ = -threshold
+        return self
+
+    def _check_calibration_size(self, n_samples: int, n_cal: int, alpha: float) -> None:
+        needed = int(np.ceil(1.0 / alpha - 1.0 - 1e-9))
+        if n_cal < max(needed, 1):
+            raise ValueError(
+                f"false_positive_rate={alpha} needs at least {needed} calibration samples, but "
+                f"calibration_fraction={self.calibration_fraction} of {n_samples} samples "
+                f"gives {n_cal}; raise calibration_fraction or false_positive_rate, or give "
+                f"more data"
+            )
+
+    # --- scores --------------------------------------------------------------------
+
+    def _elementwise_error(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
+        """Each value's training loss over its typical size on the training data, and X's shape."""
+        x, shape = self._scaled(X)
+        error = self._map(self.model_.elementwise_loss, x).reshape(len(x), *self.sample_shape_)
+        return np.asarray(error / self.error_scale_, dtype=np.float32), shape
+
+    def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float32]:
+        """The anomaly score: how badly each sample is reconstructed, in scaled space.
+
+        Unlike ``Autoencoder.reconstruction_error`` (data units), the error is the
+        training loss of each value after scaling, so features count alike.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        per_feature : bool, default=False
+            Return each value's error instead of the mean over a sample.
+
+        Returns
+        -------
+        error : ndarray of shape (n_samples,), or X's shape with ``per_feature=True``
+            Higher means more anomalous; ``score_samples(X) == -error``.
+        """
+        error, shape = self._elementwise_error(X)
+        if per_feature:
+            return np.asarray(error.reshape(len(error), *shape), dtype=np.float32)
+        return np.asarray(error.reshape(len(error), -1).mean(axis=1), dtype=np.float32)
+
+    # float64 where Autoencoder gives float32: scikit-learn's outlier checks require it
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:  # type: ignore[override]
+        """Normality score, ``-reconstruction_error(X)``: lower means more anomalous.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            float64, as scikit-learn's outlier detectors give.
+        """
+        return -self.reconstruction_error(X).astype(np.float64)
+
+    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``score_samples(X) - offset_``: negative for anomalies, positive for normal points.
+
+        Returns
+        -------
+        decision : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "offset_")
+        return self.score_samples(X) - float(self.offset_)
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        """``-1`` for anomalies (``decision_function < 0``), ``1`` for normal points.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
+        return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
+
+    def fit_predict(self, X: ArrayLike, y: object = None, **kwargs: Any) -> NDArray[np.int64]:
+        """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal)."""
+        return self.fit(X, **kwargs).predict(X)
+
+    def pvalues(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Conformal p-values against the held-out calibration scores.
+
+        ``p = (1 + #{calibration errors >= error}) / (n_calibration + 1)``, in (0, 1]:
+        for a normal point ``P(p <= alpha) <= alpha``, so flagging ``p <= alpha`` gives at
+        most an ``alpha`` false-alarm rate. Small means anomalous.
+
+        Returns
+        -------
+        p : ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "calibration_scores_")
+        cal = self.calibration_scores_
+        if len(cal) == 0:
+            raise ValueError(
+                f"pvalues() needs a calibration split, but this {type(self).__name__} was fitted "
+                f"with calibration_fraction={self.calibration_fraction}; refit with "
+                f"calibration_fraction > 0 (e.g. 0.2)"
+            )
+        errors = self.reconstruction_error(X)
+        n_at_least = len(cal) - np.searchsorted(cal, errors, side="left")
+        return np.asarray((1.0 + n_at_least) / (len(cal) + 1.0), dtype=np.float64)
+
+    def explain(self, X: ArrayLike) -> Any:
+        """Each sample's error per input feature: which features make a point anomalous.
+
+        Rows average to ``reconstruction_error(X)`` (the mean over features, as the score).
+
+        Returns
+        -------
+        errors : DataFrame or ndarray of shape (n_samples, n_features)
+            A pandas DataFrame with X's columns and index when X is a DataFrame, else a
+            float32 array (X's shape for images).
+        """
+        error = self.reconstruction_error(X, per_feature=True)
+        if hasattr(X, "columns") and hasattr(X, "index"):
+            import pandas as pd
+
+            return pd.DataFrame(error, columns=X.columns, index=X.index)
+        return error
+
+    @property
+    def threshold_(self) -> float:
+        """Reconstruction errors above this are anomalies (``-offset_``)."""
+        check_is_fitted(self, "offset_")
+        return -float(self.offset_)
+
+    # --- model files ---------------------------------------------------------------
+
+    def _fitted_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        state, arrays = super()._fitted_state()
+        state["offset_"] = float(self.offset_)
+        arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float32)
+        arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
+        arrays["error_scale"] = np.asarray(self.error_scale_, np.float32)
+        return state, arrays
+
+    def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
+        super()._restore_fitted_state(state, arrays)
+        self.offset_ = float(state["offset_"])
+        self.calibration_scores_ = np.asarray(arrays["calibration_scores"], np.float32)
+        self.training_scores_ = np.asarray(arrays["training_scores"], np.float64)
+        self.error_scale_ = np.asarray(arrays["error_scale"], np.float32)

@@ -1,0 +1,191 @@
+"""AnomalyDetector: scikit-learn's outlier contract, thresholds, p-values, explanations, files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+from sklearn.metrics import roc_auc_score
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import aekit
+from aekit import AnomalyDetector
+
+REPO = Path(__file__).resolve().parents[2]
+ADBENCH = Path(os.environ.get("AEKIT_DATA", REPO.parent / "shared" / "data")) / "adbench"
+FAST: dict[str, Any] = {"max_epochs": 10, "random_state": 0}
+
+Data = tuple[NDArray[np.float32], NDArray[np.int64]]
+
+
+def load_adbench(name: str) -> Data:
+    path = ADBENCH / f"{name}.npz"
+    if not path.is_file():
+        pytest.skip(f"ADBench data not found at {path}; set AEKIT_DATA")
+    data = np.load(path)
+    return np.asarray(data["X"], np.float32), np.asarray(data["y"]).astype(np.int64)
+
+
+@pytest.fixture(scope="module")
+def cardio() -> Data:
+    return load_adbench("6_cardio")
+
+
+@pytest.fixture(scope="module")
+def cardio_split(cardio: Data) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """Normal cardio rows only: a training set and a held-out normal set."""
+    X, y = cardio
+    normal = X[y == 0][np.random.default_rng(0).permutation(int((y == 0).sum()))]
+    return normal[:1000], normal[1000:]
+
+
+@pytest.fixture(scope="module")
+def fitted(cardio: Data) -> AnomalyDetector:
+    X, _ = cardio
+    return AnomalyDetector(**FAST).fit(X)
+
+
+# --- the scikit-learn contract ----------------------------------------------------------
+
+EXPECTED_FAILED: dict[str, str] = {}
+
+
+@parametrize_with_checks(
+    [AnomalyDetector(max_epochs=2, random_state=0)],
+    expected_failed_checks=lambda estimator: EXPECTED_FAILED,
+)
+def test_scikit_learn_contract(estimator: AnomalyDetector, check: Any) -> None:
+    check(estimator)
+
+
+def test_signs_and_labels(fitted: AnomalyDetector, cardio: Data) -> None:
+    X, _ = cardio
+    scores = fitted.score_samples(X)
+    np.testing.assert_array_equal(scores, -fitted.reconstruction_error(X))
+    decision = fitted.decision_function(X)
+    np.testing.assert_allclose(decision, scores - fitted.offset_, rtol=1e-6, atol=1e-6)
+    labels = fitted.predict(X)
+    assert set(np.unique(labels)) <= {-1, 1}
+    np.testing.assert_array_equal(labels == -1, decision < 0)
+    assert fitted.threshold_ == -fitted.offset_
+    assert (fitted.reconstruction_error(X) > 0).all()
+
+
+def test_contamination_flags_that_share_of_training_points(cardio: Data) -> None:
+    X, _ = cardio
+    for contamination, share in [("auto", 0.05), (0.1, 0.1)]:
+        labels = AnomalyDetector(contamination=contamination, **FAST).fit_predict(X)
+        assert abs(np.mean(labels == -1) - share) < 0.01, contamination
+
+
+def test_real_anomalies_are_found(fitted: AnomalyDetector, cardio: Data) -> None:
+    X, y = cardio
+    assert roc_auc_score(y, fitted.reconstruction_error(X)) > 0.8
+
+
+def test_conformal_false_alarm_bound(
+    cardio_split: tuple[NDArray[np.float32], NDArray[np.float32]],
+) -> None:
+    train, held_out = cardio_split
+    alpha = 0.1
+    detector = AnomalyDetector(false_positive_rate=alpha, **FAST).fit(train)
+    assert len(detector.calibration_scores_) == 200
+    false_alarms = np.mean(detector.predict(held_out) == -1)
+    assert false_alarms <= alpha + 0.05  # 531 held-out normal points: ~3 standard errors
+    p = detector.pvalues(held_out)
+    assert ((p > 0) & (p <= 1)).all()
+    np.testing.assert_array_equal(detector.predict(held_out) == -1, p <= alpha)
+    for level in (0.05, 0.2):  # the same bound at any level, from the same p-values
+        assert np.mean(p <= level) <= level + 0.05
+
+
+def test_pvalues_in_contamination_mode(fitted: AnomalyDetector, cardio: Data) -> None:
+    X, y = cardio
+    n_cal = round(0.2 * len(X))
+    assert len(fitted.calibration_scores_) == n_cal
+    p = fitted.pvalues(X)
+    assert ((p > 0) & (p <= 1)).all()
+    assert p.min() >= 1 / (n_cal + 1)
+    assert np.median(p[y == 1]) < np.median(p[y == 0])
+
+
+def test_pvalues_need_a_calibration_split(cardio: Data) -> None:
+    X, _ = cardio
+    detector = AnomalyDetector(calibration_fraction=0, **FAST).fit(X[:300])
+    with pytest.raises(ValueError, match="calibration_fraction"):
+        detector.pvalues(X[:5])
+
+
+def test_explain_rows_average_to_the_score(fitted: AnomalyDetector, cardio: Data) -> None:
+    pd = pytest.importorskip("pandas")
+    X, _ = cardio
+    contributions = fitted.explain(X[:50])
+    assert isinstance(contributions, np.ndarray)
+    assert contributions.dtype == np.float32
+    assert contributions.shape == (50, X.shape[1])
+    np.testing.assert_allclose(
+        contributions.mean(axis=1), fitted.reconstruction_error(X[:50]), rtol=1e-5
+    )
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    frame = pd.DataFrame(X, columns=columns)
+    detector = AnomalyDetector(max_epochs=3, random_state=0).fit(frame)
+    table = detector.explain(frame.iloc[10:20])
+    assert list(table.columns) == columns
+    assert list(table.index) == list(range(10, 20))
+    np.testing.assert_allclose(
+        table.to_numpy().mean(axis=1),
+        detector.reconstruction_error(frame.iloc[10:20]),
+        rtol=1e-5,
+    )
+
+
+def test_save_load_gives_identical_outputs(
+    fitted: AnomalyDetector, cardio: Data, tmp_path: Path
+) -> None:
+    X, _ = cardio
+    loaded = aekit.load(fitted.save(tmp_path / "detector.safetensors"))
+    assert isinstance(loaded, AnomalyDetector)
+    assert loaded.offset_ == fitted.offset_
+    for method in ("score_samples", "decision_function", "predict", "pvalues"):
+        np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(fitted, method)(X))
+    np.testing.assert_array_equal(loaded.calibration_scores_, fitted.calibration_scores_)
+
+
+# --- errors -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("contamination", [0.0, 0.6, -0.1, "most"])
+def test_bad_contamination(contamination: Any, cardio: Data) -> None:
+    X, _ = cardio
+    with pytest.raises(ValueError, match="contamination"):
+        AnomalyDetector(contamination=contamination, max_epochs=1).fit(X[:100])
+
+
+@pytest.mark.parametrize("rate", [0.0, 1.0, 1.5])
+def test_bad_false_positive_rate(rate: float, cardio: Data) -> None:
+    X, _ = cardio
+    with pytest.raises(ValueError, match="false_positive_rate"):
+        AnomalyDetector(false_positive_rate=rate, max_epochs=1).fit(X[:100])
+
+
+def test_both_thresholds_refused(cardio: Data) -> None:
+    X, _ = cardio
+    with pytest.raises(ValueError, match="only one"):
+        AnomalyDetector(contamination=0.1, false_positive_rate=0.05, max_epochs=1).fit(X[:100])
+
+
+def test_too_few_calibration_samples_for_the_rate(cardio: Data) -> None:
+    X, _ = cardio
+    with pytest.raises(ValueError, match="needs at least 99 calibration samples"):
+        AnomalyDetector(false_positive_rate=0.01, max_epochs=1).fit(X[:100])
+
+
+def test_wrong_feature_count(fitted: AnomalyDetector, cardio: Data) -> None:
+    X, _ = cardio
+    for method in ("predict", "score_samples", "pvalues", "explain"):
+        with pytest.raises(ValueError, match="features"):
+            getattr(fitted, method)(X[:5, :-1])
