@@ -14,7 +14,6 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.validation import validate_samples
 from aekit.estimators.autoencoder import Autoencoder
-from aekit.training import Callback
 
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
@@ -189,17 +188,15 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
 
     # --- fitting -------------------------------------------------------------------
 
-    def fit(
-        self, X: ArrayLike, y: object = None, *, callbacks: list[Callback] | None = None
-    ) -> AnomalyDetector:
+    def fit(self, X: ArrayLike, y: object = None, **fit_params: Any) -> AnomalyDetector:
         """Train on ``X`` (mostly normal samples) and set the threshold ``offset_``.
 
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), or images
         y : ignored
-        callbacks : list of callables, optional
-            As in ``Autoencoder.fit``.
+        **fit_params
+            As in ``Autoencoder.fit``: ``callbacks``, ``checkpoint``, ``resume``, ``stop``.
 
         Returns
         -------
@@ -224,7 +221,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         order = rng.permutation(n_samples)
         train_rows, cal_rows = np.sort(order[n_cal:]), np.sort(order[:n_cal])
         X_train = _safe_indexing(X, train_rows)
-        super().fit(X_train, callbacks=callbacks)
+        super().fit(X_train, **fit_params)
         self.error_scale_ = np.ones(self.sample_shape_, np.float32)
         typical = np.median(self.reconstruction_error(X_train, per_feature=True), axis=0)
         typical = typical.reshape(self.sample_shape_)
