@@ -19,15 +19,16 @@ _LAZY = {
     "save": "aekit.io.model_file",
     "list_models": "aekit.models",
     "datasets": "aekit.datasets",
+    "plots": "aekit.plots",
 }
 
-__all__ = ["Autoencoder", "__version__", "datasets", "list_models", "load", "save"]
+__all__ = ["Autoencoder", "__version__", "datasets", "list_models", "load", "plots", "save"]
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         module = importlib.import_module(_LAZY[name])
-        value = module if name == "datasets" else getattr(module, name)
+        value = module if name in ("datasets", "plots") else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module 'aekit' has no attribute {name!r}")
