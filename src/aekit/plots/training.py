@@ -106,7 +106,9 @@ def _mark_best(ax: Axes, history: Any, monitored: Sequence[float]) -> None:
 
 
 def _spans_decades(ax: Axes) -> bool:
-    values = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in ax.lines])
+    """Whether the curves (not the best-epoch line, in axes units) span decades."""
+    curves = [line for line in ax.get_lines() if line.get_gid() != BEST_GID]
+    values = np.concatenate([np.asarray(line.get_ydata(), dtype=float) for line in curves])
     values = values[np.isfinite(values)]
     if values.size == 0 or values.min() <= 0:
         return False
