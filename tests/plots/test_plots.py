@@ -204,7 +204,7 @@ def test_reconstructions_of_tabular_rows(dense: Autoencoder, rows: Rows) -> None
     assert axes[0].get_title("left").startswith("sample 0: MSE")
     ticks = [t.get_text() for t in axes[-1].get_xticklabels()]
     assert ticks[0] == "pixel_0" and set(ticks) <= set(names)
-    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["reconstruction", "original"]
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == ["original", "reconstruction"]
 
 
 def test_reconstructions_name_both_shapes_when_they_differ() -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 from numpy.typing import ArrayLike, NDArray
 
@@ -104,16 +105,18 @@ def plot_latent_space(
         else:
             handles, names = axes[0].get_legend_handles_labels()
             legend_ax = axes[-1]
-            legend_ax.legend(
+            legend = legend_ax.legend(
                 handles,
                 names,
                 title="label",
                 fontsize=8,
-                markerscale=2.5,
                 loc="upper left",
                 bbox_to_anchor=(1.02, 1.0),
                 borderaxespad=0.0,
             )
+            for handle in legend.legend_handles:  # one readable marker size, whatever n
+                if isinstance(handle, PathCollection):
+                    handle.set_sizes([25.0])
     return fig
 
 

@@ -82,7 +82,8 @@ def plot_reconstructions(
         ax.set_ylabel("value")
     _feature_ticks(axes[-1], names)
     fig.suptitle("Inputs and reconstructions per feature")
-    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", ncols=2, fontsize=8)
+    handles, labels = axes[0].get_legend_handles_labels()  # bars first, as drawn
+    fig.legend(handles[::-1], labels[::-1], loc="outside upper right", ncols=2, fontsize=8)
     return fig
 
 
