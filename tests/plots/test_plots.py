@@ -263,6 +263,16 @@ def test_anomaly_scores_histogram_and_threshold(dense: Autoencoder, rows: Rows) 
     assert sum(p.get_height() for p in ax.patches) == len(scores)
 
 
+def test_anomaly_scores_spanning_decades_get_a_log_axis() -> None:
+    scores = np.random.default_rng(0).lognormal(mean=0.0, sigma=3.0, size=500)
+    fig = render(plots.plot_anomaly_scores(scores, 20.0))
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log" and "log scale" in ax.get_xlabel()
+    (line,) = [line for line in ax.get_lines() if line.get_gid() == THRESHOLD_GID]
+    assert list(line.get_xdata()) == [20.0, 20.0]
+    assert sum(p.get_height() for p in ax.patches) == len(scores)
+
+
 def test_anomaly_scores_with_labels_add_roc_and_pr(dense: Autoencoder, rows: Rows) -> None:
     X, y = rows
     scores = dense.reconstruction_error(X)
@@ -271,6 +281,8 @@ def test_anomaly_scores_with_labels_add_roc_and_pr(dense: Autoencoder, rows: Row
     fig = render(plots.plot_anomaly_scores(scores, threshold, labels=labels))
     hist_ax, roc_ax, pr_ax = fig.axes
     assert [t.split(" (")[0] for t in legend_texts(hist_ax)[:2]] == ["normal", "anomaly"]
+    assert hist_ax.get_ylabel() == "share of its class"
+    np.testing.assert_allclose(sum(p.get_height() for p in hist_ax.patches), 2.0)
     auc = roc_auc_score(labels, scores)
     assert f"AUC = {auc:.3f}" in roc_ax.get_title()
     assert f"ROC AUC = {auc:.3f}" in legend_texts(roc_ax)

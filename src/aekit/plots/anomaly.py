@@ -69,8 +69,8 @@ def plot_anomaly_scores(
         fig, hist_ax = figure_and_axes(ax, 6.0, 4.0)
         roc_ax = pr_ax = None
 
-    bins = np.histogram_bin_edges(np.append(values, threshold), bins="auto")
-    bins = bins if len(bins) <= 81 else np.linspace(bins[0], bins[-1], 81)
+    log_scale = threshold > 0 and _heavy_tailed(values)
+    bins = _bins(np.append(values, threshold), log_scale)
     if truth is None:
         hist_ax.hist(values, bins=bins, color=NORMAL_COLOR, edgecolor="white", label="samples")
     else:
@@ -83,7 +83,8 @@ def plot_anomaly_scores(
                 alpha=0.55,
                 edgecolor="white",
                 label=f"{name} (n = {len(subset)})",
-                density=True,
+                # each class sums to 1: comparable however rare the anomalies, on any bins
+                weights=np.full(len(subset), 1.0 / len(subset)),
             )
     flagged = float(np.mean(values > threshold))
     hist_ax.axvline(
@@ -94,8 +95,11 @@ def plot_anomaly_scores(
         gid=THRESHOLD_GID,
         label=f"threshold {threshold:.3g} ({100 * flagged:.1f}% flagged)",
     )
-    hist_ax.set_xlabel("anomaly score (higher = more anomalous)")
-    hist_ax.set_ylabel("density" if truth is not None else "samples")
+    if log_scale:
+        hist_ax.set_xscale("log")
+    scale_note = ", log scale" if log_scale else ""
+    hist_ax.set_xlabel(f"anomaly score (higher = more anomalous{scale_note})")
+    hist_ax.set_ylabel("share of its class" if truth is not None else "samples")
     hist_ax.set_title("Anomaly scores" + (" (each class normalised)" if truth is not None else ""))
     hist_ax.legend(fontsize=8, loc="best")
     hist_ax.grid(alpha=0.25)
@@ -191,6 +195,22 @@ def plot_top_anomalies(
 
 
 # --- helpers -------------------------------------------------------------------------
+
+
+def _heavy_tailed(values: NDArray[np.float64]) -> bool:
+    """Positive scores whose bulk spans over two decades: a linear axis would hide it."""
+    if values.min() <= 0:
+        return False
+    low, high = np.quantile(values, [0.01, 0.99])
+    return bool(high / low > 100.0)
+
+
+def _bins(values: NDArray[np.float64], log_scale: bool) -> NDArray[np.float64]:
+    edges = np.histogram_bin_edges(values, bins="auto")
+    n_edges = int(np.clip(len(edges), 11, 81))
+    if log_scale:
+        return np.geomspace(values.min(), values.max(), n_edges)
+    return edges if len(edges) <= 81 else np.linspace(edges[0], edges[-1], n_edges)
 
 
 def _binary_labels(labels: ArrayLike, n: int) -> NDArray[np.int64]:
