@@ -331,11 +331,12 @@ def cmd_info(args: argparse.Namespace) -> None:
         },
     }
     if hasattr(model, "offset_"):
-        rule = (f"false_positive_rate={model.false_positive_rate}"
-                if model.false_positive_rate is not None
-                else f"contamination={model.contamination}")
-        summary["threshold"] = {"reconstruction_error_above": -float(model.offset_),
-                                "rule": rule}
+        rule = (
+            f"false_positive_rate={model.false_positive_rate}"
+            if model.false_positive_rate is not None
+            else f"contamination={model.contamination}"
+        )
+        summary["threshold"] = {"reconstruction_error_above": -float(model.offset_), "rule": rule}
     if args.json:
         print(json.dumps(summary, indent=2))
         return

@@ -87,6 +87,8 @@ class _Report:
         from aekit import plots
 
         started = time.perf_counter()
+        # squared error in the data's units (a detector's reconstruction_error is its score)
+        self.squared_error = np.square(self.est.reconstruct(self.X) - self.X)
         self._metrics()
         self._add(
             "architecture",
@@ -134,7 +136,7 @@ class _Report:
                 )
             ],
         )
-        per_feature = self.est.reconstruction_error(self.X, per_feature=True)
+        per_feature = self.squared_error
         self._add(
             "errors",
             "Reconstruction error",
@@ -189,7 +191,7 @@ class _Report:
         from sklearn.decomposition import PCA
 
         flat = self.X.reshape(len(self.X), -1)
-        ae_mse = float(np.mean(self.est.reconstruction_error(self.X)))
+        ae_mse = float(np.mean(self.squared_error))
         n_components = min(self.est.latent_dim, *flat.shape)
         fit_on = flat if self.X_train is None else self.X_train.reshape(len(self.X_train), -1)
         pca = PCA(n_components=n_components, random_state=0).fit(fit_on)
