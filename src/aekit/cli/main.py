@@ -27,6 +27,9 @@ EPILOG = {
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
     "info": "example:\n  aekit info model.safetensors",
     "demo": "example:\n  aekit demo -o aekit-demo",
+    "report": "example:\n  aekit report model.safetensors test.csv -o report.html\n"
+    "  aekit report detector.safetensors test.csv --label-column is_fraud -o report.html\n"
+    "  aekit report model.safetensors mnist-test --labels labels.npy --train mnist -o r.html",
 }
 CHUNK = 65_536  # rows per call when showing progress on large inputs
 
@@ -139,6 +142,18 @@ def build_parser() -> argparse.ArgumentParser:
     info = command("info", "describe a model file: configuration, sizes, training")
     info.add_argument("model")
     info.add_argument("--json", action="store_true", help="print JSON")
+
+    report = command("report", "write a self-contained HTML report on a model and data")
+    report.add_argument("model", help="model file written by 'aekit fit'")
+    _add_data(report)
+    report.add_argument("-o", "--output", required=True, help="the .html file to write")
+    report.add_argument(
+        "--labels",
+        help="a .npy, .npz or one-column .csv of labels "
+        "(classes colour the latent space; for a detector, 1 = anomaly)",
+    )
+    report.add_argument("--label-column", help="take the labels from this column of DATA")
+    report.add_argument("--train", help="the training data, so PCA is compared held-out")
 
     demo = command("demo", "train on the bundled digits, run every task, write the results")
     demo.add_argument("-o", "--output", default="aekit-demo", help="folder to write")
@@ -352,6 +367,31 @@ def cmd_info(args: argparse.Namespace) -> None:
         print(f"  {key:20s} {value}")
 
 
+def cmd_report(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from aekit.data.files import check_writable, read_data
+    from aekit.reporting import write_report
+
+    check_writable(args.output)
+    model, X = _load(args.model), read_data(args.data, key=args.key)
+    labels = None
+    if args.label_column is not None:
+        if not hasattr(X, "columns") or args.label_column not in X.columns:
+            raise UserError(f"--label-column {args.label_column!r} is not a column of {args.data}")
+        labels = X[args.label_column].to_numpy()
+        X = X.drop(columns=[args.label_column])
+    elif args.labels is not None:
+        table = read_data(args.labels)
+        labels = np.asarray(table).reshape(len(table), -1)
+        if labels.shape[1] != 1:
+            raise UserError(f"--labels {args.labels} must hold one column, not {labels.shape[1]}")
+        labels = labels[:, 0]
+    X_train = read_data(args.train, key=args.key) if args.train else None
+    path = write_report(model, X, args.output, labels=labels, X_train=X_train)
+    print(f"wrote {path}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from aekit.demo import run_demo
 
@@ -367,6 +407,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "denoise": cmd_denoise,
     "generate": cmd_generate,
     "info": cmd_info,
+    "report": cmd_report,
     "demo": cmd_demo,
 }
 

@@ -8,6 +8,7 @@ import io
 import math
 import platform
 import time
+import warnings
 from pathlib import Path
 from string import Template
 from typing import Any
@@ -49,7 +50,9 @@ def write_report(
     from aekit.data.files import write_bytes_atomically
 
     report = _Report(estimator, X, labels, X_train)
-    page = report.render(title or f"aekit report: {type(estimator).__name__} ({report.kind})")
+    with warnings.catch_warnings():  # names were checked once above; arrays are used after
+        warnings.filterwarnings("ignore", message="X does not have valid feature names")
+        page = report.render(title or f"aekit report: {type(estimator).__name__} ({report.kind})")
     path = Path(path)
     write_bytes_atomically(path, page.encode())
     return path
@@ -65,16 +68,28 @@ class _Report:
         self.est = estimator
         self.kind = estimator.model_.kind
         self.columns = [str(c) for c in X.columns] if hasattr(X, "columns") else None
+        fitted_names = getattr(estimator, "feature_names_in_", None)
+        if self.columns is not None and fitted_names is not None:
+            missing = [c for c in fitted_names if c not in self.columns]
+            extra = [c for c in self.columns if c not in set(fitted_names)]
+            if missing or extra:
+                raise ValueError(
+                    f"X's columns differ from those seen in fit: missing "
+                    f"{missing[:10]}, unexpected {extra[:10]}"
+                )
+            frame: Any = X
+            X = frame[list(fitted_names)]  # the fitted order; plain arrays from here on
+            self.columns = [str(c) for c in fitted_names]
         data = np.asarray(X, dtype=np.float32)
         if len(data) == 0:
             raise ValueError("X is empty: the report needs samples to show")
         keep = _evenly(len(data), MAX_ROWS)
         self.X = data[keep]
-        self.labels = None if labels is None else np.asarray(labels)[keep]
         if labels is not None and len(np.asarray(labels)) != len(data):
             raise ValueError(
                 f"labels has {len(np.asarray(labels))} entries but X has {len(data)} samples"
             )
+        self.labels = None if labels is None else np.asarray(labels)[keep]
         self.X_train = None if X_train is None else np.asarray(X_train, dtype=np.float32)
         self.detector = hasattr(estimator, "offset_")
         self.images = len(estimator.sample_shape_) >= 2 or _square(estimator.sample_shape_)
