@@ -227,3 +227,88 @@ def test_bad_flags_are_usage_errors(workdir):
         "fit", "digits.csv", "-o", "m.safetensors", "--hidden-dims", "a,b", cwd=workdir, check=False
     )
     assert result.returncode == 2 and "comma-separated list of integers" in result.stderr
+
+
+def test_score_with_a_detector_writes_scores_pvalues_and_labels(data_dir, tmp_path):
+    data = np.load(data_dir / "adbench" / "4_breastw.npz")
+    np.save(tmp_path / "breastw.npy", data["X"])
+    aekit(
+        "fit",
+        "breastw.npy",
+        "-o",
+        "det.safetensors",
+        "--detector",
+        "--false-positive-rate",
+        "0.05",
+        "--max-epochs",
+        "10",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    result = aekit("score", "det.safetensors", "breastw.npy", "-o", "scores.csv", cwd=tmp_path)
+    scores = pd.read_csv(tmp_path / "scores.csv")
+    assert list(scores.columns) == ["reconstruction_error", "p_value", "is_anomaly"]
+    assert f"{int(scores.is_anomaly.sum())} of {len(scores)} samples flagged" in result.stdout
+    assert ((scores.p_value > 0) & (scores.p_value <= 1)).all()
+    assert (scores.is_anomaly == (scores.p_value <= 0.05)).all()
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(data["y"], scores.reconstruction_error) > 0.8
+    text = aekit("info", "det.safetensors", cwd=tmp_path).stdout
+    assert "false_positive_rate=0.05" in text
+
+
+def test_denoise_and_report_commands(tmp_path):
+    aekit(
+        "fit",
+        "digits-images",
+        "-o",
+        "den.safetensors",
+        "--kind",
+        "conv",
+        "--noise",
+        "gaussian",
+        "--noise-level",
+        "0.3",
+        "--max-epochs",
+        "3",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    aekit("denoise", "den.safetensors", "digits-images", "-o", "clean.npy", cwd=tmp_path)
+    assert np.load(tmp_path / "clean.npy").shape == (1797, 8, 8)
+    plain = aekit(
+        "fit", "digits", "-o", "plain.safetensors", "--max-epochs", "1", "--quiet", cwd=tmp_path
+    )
+    assert plain.returncode == 0
+    warned = aekit("denoise", "plain.safetensors", "digits", "-o", "x.npy", cwd=tmp_path)
+    assert "trained without --noise" in warned.stderr
+    aekit("report", "den.safetensors", "digits-images", "-o", "report.html", cwd=tmp_path)
+    page = (tmp_path / "report.html").read_text()
+    assert '<section id="denoising">' in page
+    labels = tmp_path / "labels.npy"
+    np.save(labels, load_digits()[1])
+    aekit(
+        "report",
+        "plain.safetensors",
+        "digits",
+        "--labels",
+        "labels.npy",
+        "-o",
+        "r2.html",
+        cwd=tmp_path,
+    )
+    assert '<section id="latent">' in (tmp_path / "r2.html").read_text()
+    bad = aekit(
+        "report",
+        "plain.safetensors",
+        "digits",
+        "--label-column",
+        "y",
+        "-o",
+        "r3.html",
+        cwd=tmp_path,
+        check=False,
+    )
+    assert bad.returncode == 1 and "is not a column" in bad.stderr
+    assert not (tmp_path / "r3.html").exists()
