@@ -182,10 +182,11 @@ def test_ensemble_members(fitted: AnomalyDetector, cardio: Data) -> None:
 def test_max_samples_bounds_each_members_rows(cardio: Data) -> None:
     X, _ = cardio
     n_train = len(X) - round(0.2 * len(X))
-    for max_samples, expected in [("auto", 512), (100, 100), (0.5, round(0.5 * n_train))]:
+    for max_samples, expected in [("auto", n_train), (100, 100), (0.5, round(0.5 * n_train))]:
         detector = AnomalyDetector(max_samples=max_samples, n_estimators=2, max_epochs=1)
         assert detector._member_size(n_train) == expected
     assert AnomalyDetector(max_samples=10**6)._member_size(n_train) == n_train
+    assert AnomalyDetector()._member_size(10**5) == 4096
     single = AnomalyDetector(n_estimators=1, max_samples=1.0, **FAST).fit(X)
     assert len(single.models_) == 1 and single.error_scale_.shape == (1, X.shape[1])
 
