@@ -150,9 +150,53 @@ def test_save_load_gives_identical_outputs(
     loaded = aekit.load(fitted.save(tmp_path / "detector.safetensors"))
     assert isinstance(loaded, AnomalyDetector)
     assert loaded.offset_ == fitted.offset_
-    for method in ("score_samples", "decision_function", "predict", "pvalues"):
+    assert len(loaded.models_) == len(fitted.models_) == 5
+    assert loaded.models_[0] is loaded.model_
+    for method in ("score_samples", "decision_function", "predict", "pvalues", "explain"):
         np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(fitted, method)(X))
+    np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
+    np.testing.assert_array_equal(loaded.error_scale_, fitted.error_scale_)
     np.testing.assert_array_equal(loaded.calibration_scores_, fitted.calibration_scores_)
+
+
+def test_ensemble_members(fitted: AnomalyDetector, cardio: Data) -> None:
+    X, _ = cardio
+    assert fitted.n_estimators == 5
+    assert len(fitted.models_) == 5
+    assert fitted.models_[0] is fitted.model_
+    assert fitted.error_scale_.shape == (5, X.shape[1])
+    # members differ: each has its own seed and subsample
+    first, second = (m.state_dict() for m in fitted.models_[:2])
+    assert any(not np.array_equal(first[k].numpy(), second[k].numpy()) for k in first)
+    # the score is the mean over members of their normalised errors
+    x, _ = fitted._scaled(X[:20])
+    per_member = [
+        fitted._map(m.elementwise_loss, x) / s
+        for m, s in zip(fitted.models_, fitted.error_scale_, strict=True)
+    ]
+    np.testing.assert_allclose(
+        np.mean(per_member, axis=0), fitted.explain(X[:20]), rtol=1e-5, atol=1e-7
+    )
+
+
+def test_max_samples_bounds_each_members_rows(cardio: Data) -> None:
+    X, _ = cardio
+    n_train = len(X) - round(0.2 * len(X))
+    for max_samples, expected in [("auto", n_train), (100, 100), (0.5, round(0.5 * n_train))]:
+        detector = AnomalyDetector(max_samples=max_samples, n_estimators=2, max_epochs=1)
+        assert detector._member_size(n_train) == expected
+    assert AnomalyDetector(max_samples=10**6)._member_size(n_train) == n_train
+    assert AnomalyDetector()._member_size(10**5) == 4096
+    single = AnomalyDetector(n_estimators=1, max_samples=1.0, **FAST).fit(X)
+    assert len(single.models_) == 1 and single.error_scale_.shape == (1, X.shape[1])
+
+
+def test_single_network_save_load(cardio: Data, tmp_path: Path) -> None:
+    X, _ = cardio
+    detector = AnomalyDetector(n_estimators=1, max_epochs=2, random_state=0).fit(X)
+    loaded = aekit.load(detector.save(tmp_path / "one.safetensors"))
+    assert len(loaded.models_) == 1
+    np.testing.assert_array_equal(loaded.score_samples(X), detector.score_samples(X))
 
 
 # --- errors -------------------------------------------------------------------------------

@@ -282,6 +282,21 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self._validate_params()
         check_noise(self.noise, self.noise_level)
         X = validate_samples(self, X, reset=True)
+        X_scaled = self._fit_scaler(X)
+        rng = check_random_state(self.random_state)
+        self.model_, self.history_ = self._train_network(
+            X_scaled,
+            rng,
+            callbacks,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
+            stop=stop,
+        )
+        return self
+
+    def _fit_scaler(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Fit ``scaler_`` (and ``sample_shape_``) on validated ``X``; return X scaled."""
         self.sample_shape_ = tuple(X.shape[1:])
         self.scaler_ = Scaler.fit(X, self.scale)
         X_scaled = self.scaler_.transform(X)
@@ -292,7 +307,23 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 f"gives [{X_scaled.min():.3g}, {X_scaled.max():.3g}]; "
                 f"use scale='minmax' or loss='mse'"
             )
-        rng = check_random_state(self.random_state)
+        return X_scaled
+
+    def _train_network(
+        self,
+        X_scaled: NDArray[np.float32],
+        rng: np.random.RandomState,
+        callbacks: list[Callback] | None = None,
+        *,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 1,
+        resume: str | Path | None = None,
+        stop: threading.Event | None = None,
+    ) -> tuple[BaseAE, History]:
+        """Build and train one network on scaled samples; its seed is drawn from ``rng``.
+
+        The network is ``model_`` while it trains, so that checkpoints can save it.
+        """
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = resolve_device(self.device)
         x_all = torch.from_numpy(X_scaled.reshape(len(X_scaled), *self._model_input_shape()))
@@ -323,11 +354,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         try:
             with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
                 torch.manual_seed(seed)
-                self.model_ = build_model(self.kind, self._model_config())
+                model = self.model_ = build_model(self.kind, self._model_config())
                 self._n_features_out = self.latent_dim
                 loop_state = self._resume_state(resume) if resume is not None else None
-                self.history_: History = train(
-                    self.model_,
+                history = train(
+                    model,
                     batches,
                     settings,
                     validation=validation,
@@ -340,8 +371,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         finally:
             if bar is not None:
                 bar.close()
-        self._n_features_out = self.latent_dim
-        return self
+        model.eval()
+        return model, history
 
     def _checkpointer(self, path: Path) -> Callable[[LoopState], None]:
         from aekit.io.model_file import save
@@ -435,7 +466,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     @torch.inference_mode()
     def _map(self, fn: Any, x: NDArray[np.float32]) -> NDArray[np.float32]:
-        """Apply ``fn`` (tensor -> tensor) to ``x`` in chunks on the model's device."""
+        """Apply ``fn`` (tensor -> tensor, of an eval-mode network) to ``x`` in chunks."""
         self.model_.eval()
         device = self._device()
         outputs = [

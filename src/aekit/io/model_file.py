@@ -1,8 +1,10 @@
 """``save()`` / ``load()``: one ``.safetensors`` file per model, safe to open.
 
-Tensors: ``model.*`` (the network's state dict) and ``fitted.*`` (scaler statistics and
-other fitted arrays). Metadata: one JSON header under the key ``"aekit"`` with the format
-version, the estimator class and parameters, the model kind and configuration, the
+Tensors: ``model.*`` (the network's state dict), ``members.{i}.*`` (the state dicts of
+an ensemble's further networks, ``i >= 1``; ``model.*`` is member 0) and ``fitted.*``
+(scaler statistics and other fitted arrays). Metadata: one JSON header under the key
+``"aekit"`` with the format version, the estimator class and parameters, the model kind
+and configuration, each further member's kind and configuration (``"members"``), the
 fitted scalars, and a SHA-256 over header and tensors that ``load`` verifies. Loading
 parses JSON and raw tensor bytes only: nothing is unpickled and no code runs.
 """
@@ -54,6 +56,12 @@ def save(estimator: Any, path: str | Path, *, training: LoopState | None = None)
         f"model.{k}": v.detach().cpu().contiguous()
         for k, v in estimator.model_.state_dict().items()
     }
+    members = list(getattr(estimator, "models_", [estimator.model_]))[1:]
+    for i, member in enumerate(members, start=1):
+        tensors |= {
+            f"members.{i}.{k}": v.detach().cpu().contiguous()
+            for k, v in member.state_dict().items()
+        }
     tensors |= {f"fitted.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
     header = {
         "format": FORMAT,
@@ -65,6 +73,8 @@ def save(estimator: Any, path: str | Path, *, training: LoopState | None = None)
         "config": estimator.model_.config.to_json(),
         "fitted": state,
     }
+    if members:
+        header["members"] = [{"kind": m.kind, "config": m.config.to_json()} for m in members]
     if training is not None:
         loop_tensors, header["training"] = training.to_file_parts()
         tensors |= loop_tensors
@@ -180,11 +190,19 @@ def _rebuild(path: Path, header: dict[str, Any], tensors: dict[str, torch.Tensor
         if unknown:
             raise ModelFileError(f"{path} has unknown {name} parameters: {sorted(unknown)}")
         estimator = cls(**params)
-        model = build_model(header["kind"], dict(header["config"]))
-        model_state = {k[len("model.") :]: v for k, v in tensors.items() if k.startswith("model.")}
-        model.load_state_dict(model_state, strict=True)
-        model.eval()
-        estimator.model_ = model
+        specs = [{"kind": header["kind"], "config": header["config"]}]
+        specs += list(header.get("members", []))
+        models = []
+        for i, spec in enumerate(specs):
+            prefix = "model." if i == 0 else f"members.{i}."
+            model = build_model(spec["kind"], dict(spec["config"]))
+            state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+            model.load_state_dict(state, strict=True)
+            model.eval()
+            models.append(model)
+        estimator.model_ = models[0]
+        if "members" in header:
+            estimator.models_ = models
         fitted = {
             k[len("fitted.") :]: v.numpy() for k, v in tensors.items() if k.startswith("fitted.")
         }
