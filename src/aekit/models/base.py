@@ -14,7 +14,7 @@ from aekit.losses import (
     elementwise_loss,
     mean_loss,
 )
-from aekit.models._layers import ACTIVATIONS
+from aekit.models._layers import ACTIVATIONS, init_weights
 from aekit.models._registry import model_class
 from aekit.models.latent import SPARSITY_PENALTIES, LatentCode, LatentHead
 
@@ -156,4 +156,6 @@ def build_model(kind: str, config: ModelConfig | dict[str, Any]) -> BaseAE:
             raise ValueError(f"unknown {kind!r} configuration keys: {', '.join(sorted(unknown))}")
         config = cls.config_class(**config)
     cls.check_input_shape(config.input_shape)
-    return cls(config)
+    model = cls(config)
+    init_weights(model)
+    return model
