@@ -227,6 +227,13 @@ def test_bad_flags_are_usage_errors(workdir):
         "fit", "digits.csv", "-o", "m.safetensors", "--hidden-dims", "a,b", cwd=workdir, check=False
     )
     assert result.returncode == 2 and "comma-separated list of integers" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    unknown = aekit("fit", "digits.csv", "--colour", "red", cwd=workdir, check=False)
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip().splitlines() == [
+        "aekit fit: error: the following arguments are required: -o/--output "
+        "(see 'aekit fit --help')"
+    ]
 
 
 def test_score_with_a_detector_writes_scores_pvalues_and_labels(data_dir, tmp_path):

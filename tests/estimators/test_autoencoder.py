@@ -216,3 +216,12 @@ def test_bad_parameters_are_named(params, match, digits_split, digit_images):
 def test_methods_before_fit_raise_not_fitted():
     with pytest.raises(NotFittedError):
         Autoencoder().transform(np.zeros((2, 3)))
+
+
+def test_extreme_but_finite_values_get_a_clear_error_not_nan(fitted):
+    row = np.zeros((1, 64), np.float32)
+    row[0, 0] = 1e30  # finite in float32, but overflows inside the network
+    with pytest.raises(InputError, match=r"network overflowed on rows \[0\]"):
+        fitted.transform(row)
+    errors = fitted.reconstruction_error(np.full((1, 64), 1e3, np.float32))
+    assert np.isfinite(errors).all() and errors.dtype == np.float64

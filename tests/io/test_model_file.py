@@ -90,6 +90,26 @@ def test_failed_write_leaves_the_previous_file_intact(saved, tmp_path, monkeypat
     assert list(tmp_path.iterdir()) == [target]  # no partial file left behind
 
 
+def test_disk_full_while_writing_leaves_the_previous_file(
+    saved, tmp_path, monkeypatch, digits_split
+):
+    import errno
+
+    target = tmp_path / "model.safetensors"
+    target.write_bytes(saved.read_bytes())
+    before = target.read_bytes()
+
+    def no_space(fd):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(model_file.os, "fsync", no_space)
+    ae = Autoencoder(max_epochs=1, random_state=1).fit(digits_split[0][:100])
+    with pytest.raises(OSError, match="No space left"):
+        ae.save(target)
+    assert target.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [target]
+
+
 def test_unfitted_model_cannot_be_saved(tmp_path):
     from sklearn.exceptions import NotFittedError
 

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from aekit import Autoencoder
+from aekit import AnomalyDetector, Autoencoder
 from aekit.data.files import read_data
 
 TRIED: collections.Counter[str] = collections.Counter()  # reported at the end of the module
@@ -49,6 +49,20 @@ def arrays(draw: st.DrawFn, max_dims: int = 5) -> np.ndarray:
     )
     with np.errstate(invalid="ignore", over="ignore"):
         return base.astype(dtype) if dtype != "bool" else base > 0
+
+
+@st.composite
+def six_wide(draw: st.DrawFn) -> np.ndarray:
+    """Rows of the fitted width, with special values and odd float dtypes."""
+    n = draw(st.integers(0, 8))
+    dtype = draw(st.sampled_from(["float16", "float32", "float64", "int32"]))
+    base = draw(
+        hnp.arrays(
+            "float64", (n, 6), elements=st.one_of(st.floats(-1e3, 1e3, allow_nan=False), SPECIAL)
+        )
+    )
+    with np.errstate(invalid="ignore", over="ignore"):
+        return base.astype(dtype)
 
 
 def outcome(kind: str, call: object) -> object:
@@ -93,7 +107,7 @@ def test_fit_on_anything(X):
 
 @budget(150)
 @given(
-    X=arrays(),
+    X=st.one_of(arrays(), six_wide()),
     method=st.sampled_from(["transform", "reconstruct", "reconstruction_error", "score_samples"]),
 )
 def test_inference_on_anything(fitted, X, method):
@@ -130,6 +144,26 @@ def test_readers_on_any_file(tmp_path_factory, content, suffix):
     if result is not None:
         model = Autoencoder(latent_dim=1, hidden_dims=(4,), max_epochs=1, random_state=0)
         outcome(f"fit {suffix}", lambda: model.fit(result))
+
+
+@pytest.fixture(scope="module")
+def detector() -> AnomalyDetector:
+    rng = np.random.default_rng(0)
+    return AnomalyDetector(hidden_dims=(8,), max_epochs=1, n_estimators=2, random_state=0).fit(
+        rng.random((60, 6)).astype(np.float32)
+    )
+
+
+@budget(100)
+@given(
+    X=st.one_of(arrays(), six_wide()),
+    method=st.sampled_from(["decision_function", "predict", "pvalues", "explain"]),
+)
+def test_detector_on_anything(detector, X, method):
+    result = outcome(method, lambda: getattr(detector, method)(X))
+    if result is not None:
+        assert np.isfinite(np.asarray(result, dtype=np.float64)).all()
+        assert len(result) == len(X)
 
 
 def test_report_counts():

@@ -10,7 +10,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 EPILOG = {
     "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
@@ -38,10 +38,17 @@ class UserError(Exception):
     """A problem the user can fix; printed as one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage mistakes as one line (and the exit status 2 argparse uses)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from aekit._version import __version__
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="aekit",
         description="Autoencoders for dimensionality reduction, anomaly detection, denoising "
         "and generation.",

@@ -473,7 +473,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             fn(torch.from_numpy(chunk).to(device)).float().cpu().numpy()
             for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))
         ]
-        return np.concatenate(outputs) if outputs else np.empty((0,), np.float32)
+        out = np.concatenate(outputs) if outputs else np.empty((0,), np.float32)
+        finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
+        if not finite.all():  # float32 overflow inside the network, not a NaN in X
+            rows = np.flatnonzero(~finite)
+            extreme = float(np.abs(x[rows].reshape(len(rows), -1)).max())
+            raise InputError(
+                f"the network overflowed on rows {rows[:5].tolist()}: their values lie far "
+                f"outside the range seen in fit (up to {extreme:.3g} after scaling, where "
+                f"training data is near 0 to 1); check those rows for unit or entry errors"
+            )
+        return out
 
     def _unscale(
         self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]
@@ -542,8 +552,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             )
         return self.reconstruct(X)
 
-    def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float32]:
+    def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
         """Squared difference between ``X`` and its reconstruction, in the data's units.
+
+        Computed in float64, so that even extreme inputs give finite errors.
 
         Returns
         -------
@@ -552,13 +564,13 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """
         x, shape = self._scaled(X)
         x_hat = self._map(self.model_, x)
-        squared = np.square((x_hat - x).reshape(len(x), *self.sample_shape_) * self.scaler_.scale)
-        squared = squared.reshape(len(x), *shape)
+        difference = (x_hat.astype(np.float64) - x).reshape(len(x), *self.sample_shape_)
+        squared = np.square(difference * self.scaler_.scale).reshape(len(x), *shape)
         if per_feature:
-            return np.asarray(squared, dtype=np.float32)
-        return np.asarray(squared.reshape(len(x), -1).mean(axis=1), dtype=np.float32)
+            return squared
+        return np.asarray(squared.reshape(len(x), -1).mean(axis=1), dtype=np.float64)
 
-    def score_samples(self, X: ArrayLike) -> NDArray[np.float32]:
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Negative reconstruction error of each sample: higher means better reconstructed."""
         return -self.reconstruction_error(X)
 

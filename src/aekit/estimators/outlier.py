@@ -337,16 +337,23 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
 
     # --- scores --------------------------------------------------------------------
 
-    def _elementwise_error(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
-        """Each value's error over its typical size, averaged over members, and X's shape."""
-        x, shape = self._scaled(X)
-        total = np.zeros((len(x), *self.sample_shape_), np.float32)
-        for model, scale in zip(self.models_, self.error_scale_, strict=True):
-            error = self._map(model.elementwise_loss, x).reshape(len(x), *self.sample_shape_)
-            total += error / scale
-        return np.asarray(total / len(self.models_), dtype=np.float32), shape
+    def _elementwise_error(self, X: ArrayLike) -> tuple[NDArray[np.float64], tuple[int, ...]]:
+        """Each value's error over its typical size, averaged over members, and X's shape.
 
-    def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float32]:
+        Squared errors are taken in float64 from the reconstructions, so that extreme
+        inputs get large finite scores instead of overflowing.
+        """
+        x, shape = self._scaled(X)
+        total = np.zeros((len(x), *self.sample_shape_), np.float64)
+        for model, scale in zip(self.models_, self.error_scale_, strict=True):
+            if model.config.loss == "mse":
+                error = np.square(self._map(model, x).astype(np.float64) - x)
+            else:
+                error = self._map(model.elementwise_loss, x).astype(np.float64)
+            total += error.reshape(len(x), *self.sample_shape_) / scale
+        return total / len(self.models_), shape
+
+    def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
         """The anomaly score: how badly each sample is reconstructed, in scaled space.
 
         Unlike ``Autoencoder.reconstruction_error`` (data units), the error is the
@@ -365,8 +372,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         """
         error, shape = self._elementwise_error(X)
         if per_feature:
-            return np.asarray(error.reshape(len(error), *shape), dtype=np.float32)
-        return np.asarray(error.reshape(len(error), -1).mean(axis=1), dtype=np.float32)
+            return error.reshape(len(error), *shape)
+        return np.asarray(error.reshape(len(error), -1).mean(axis=1), dtype=np.float64)
 
     # float64 where Autoencoder gives float32: scikit-learn's outlier checks require it
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:  # type: ignore[override]
@@ -434,7 +441,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         -------
         errors : DataFrame or ndarray of shape (n_samples, n_features)
             A pandas DataFrame with X's columns and index when X is a DataFrame, else a
-            float32 array (X's shape for images).
+            float64 array (X's shape for images).
         """
         error = self.reconstruction_error(X, per_feature=True)
         if hasattr(X, "columns") and hasattr(X, "index"):
@@ -454,7 +461,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     def _fitted_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
         state, arrays = super()._fitted_state()
         state["offset_"] = float(self.offset_)
-        arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float32)
+        arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float64)
         arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
         arrays["error_scale"] = np.asarray(self.error_scale_, np.float32)
         return state, arrays
@@ -462,7 +469,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
         super()._restore_fitted_state(state, arrays)
         self.offset_ = float(state["offset_"])
-        self.calibration_scores_ = np.asarray(arrays["calibration_scores"], np.float32)
+        self.calibration_scores_ = np.asarray(arrays["calibration_scores"], np.float64)
         self.training_scores_ = np.asarray(arrays["training_scores"], np.float64)
         if not hasattr(self, "models_"):  # a single network: no members in the file
             self.models_ = [self.model_]
