@@ -219,8 +219,7 @@ def test_methods_before_fit_raise_not_fitted():
 
 
 def test_extreme_but_finite_values_get_a_clear_error_not_nan(fitted):
-    row = np.zeros((1, 64), np.float32)
-    row[0, 0] = 1e30  # finite in float32, but overflows inside the network
+    row = np.full((1, 64), 3e38, np.float32)  # finite in float32, but overflows in the network
     with pytest.raises(InputError, match=r"network overflowed on rows \[0\]"):
         fitted.transform(row)
     errors = fitted.reconstruction_error(np.full((1, 64), 1e3, np.float32))
