@@ -704,7 +704,3 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """Epochs trained."""
         check_is_fitted(self, "history_")
         return self.history_.n_epochs
-
-    def _module(self) -> BaseAE:
-        check_is_fitted(self, "model_")
-        return self.model_
