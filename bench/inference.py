@@ -88,8 +88,9 @@ def run(n_rows: int) -> list[dict[str, Any]]:
 
 def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
-        f"{results[0]['rows']:,} rows x 30 columns (float32, 114 MiB); peak resident "
-        "memory of the whole process, data included.",
+        f"{results[0]['rows']:,} rows x 30 columns (float32, "
+        f"{results[0]['rows'] * 30 * 4 / 2**20:.0f} MiB); peak resident memory of the whole "
+        "process, data included.",
         "",
         "| method | rows/s | seconds | peak RSS (MiB) |",
         "|---|---|---|---|",
