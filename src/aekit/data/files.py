@@ -85,9 +85,8 @@ def _read_csv(path: Path) -> Any:
     except ImportError:  # plain numbers still work without pandas
         with open(path, newline="") as f:
             rows = list(csv.reader(f))
-        header, body = (rows[0], rows[1:]) if rows and not _is_number(rows[0][0]) else ([], rows)
-        del header
-        return np.asarray(body, dtype=np.float32)
+        has_header = bool(rows) and not _is_number(rows[0][0])
+        return np.asarray(rows[1:] if has_header else rows, dtype=np.float32)
     frame = pandas.read_csv(path)
     if frame.empty:
         raise InputError(f"{path} holds no data rows")

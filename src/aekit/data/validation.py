@@ -36,6 +36,13 @@ def check_numeric_columns(X: Any) -> None:
         )
 
 
+def _non_numeric(error: ValueError, name: str) -> ValueError:
+    """numpy's failed float conversion, said plainly; any other error as it was."""
+    if "could not convert" in str(error) or "convert array of bytes" in str(error):
+        return InputError(f"{name} must hold numbers; {error}")
+    return error
+
+
 def check_finite(X: NDArray[np.float32], names: Any = None) -> None:
     """Raise ``InputError`` naming where X holds NaN or infinity."""
     finite = np.isfinite(X)
@@ -74,9 +81,7 @@ def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArra
                     estimator, X, reset=reset, dtype=np.float32, ensure_all_finite=False, order="C"
                 )
     except ValueError as error:
-        if "could not convert" in str(error) or "convert array of bytes" in str(error):
-            raise InputError(f"X must hold numbers; {error}") from None
-        raise
+        raise _non_numeric(error, "X") from None
     check_finite(X, getattr(estimator, "feature_names_in_", None))
     return np.asarray(X, dtype=np.float32)
 
@@ -109,9 +114,7 @@ def validate_codes(Z: Any, latent_dim: int) -> NDArray[np.float32]:
                 Z, dtype=np.float32, ensure_all_finite=False, order="C", input_name="codes"
             )
     except ValueError as error:
-        if "could not convert" in str(error) or "convert array of bytes" in str(error):
-            raise InputError(f"codes must hold numbers; {error}") from None
-        raise
+        raise _non_numeric(error, "codes") from None
     if Z.shape[1] != latent_dim:
         raise InputError(f"codes must have shape (n_samples, {latent_dim}); got {Z.shape}")
     check_finite(Z)
