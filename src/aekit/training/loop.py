@@ -57,7 +57,9 @@ def resolve_device(device: str | torch.device) -> torch.device:
 class TensorBatches:
     """Mini-batches over a tensor held in memory, reshuffled each pass.
 
-    One permutation-copy per epoch, then contiguous slices: no per-sample Python work.
+    One permutation per epoch, then one ``index_select`` per batch: no per-sample Python
+    work, and no shuffled copy of the whole data set (the batches equal those of
+    ``x[perm].split(batch_size)`` exactly).
     """
 
     def __init__(
@@ -74,16 +76,14 @@ class TensorBatches:
         return math.ceil(len(self.x) / self.batch_size)
 
     def __iter__(self) -> Iterator[Tensor]:
-        x = self.x
-        if self.shuffle:
-            x = x[
-                torch.randperm(
-                    len(x),
-                    generator=self.generator,
-                    device=self.generator.device if self.generator is not None else x.device,
-                )
-            ]
-        return iter(torch.split(x, self.batch_size))
+        if not self.shuffle:
+            return iter(torch.split(self.x, self.batch_size))
+        order = torch.randperm(
+            len(self.x),
+            generator=self.generator,
+            device=self.generator.device if self.generator is not None else self.x.device,
+        )
+        return (self.x.index_select(0, index) for index in order.split(self.batch_size))
 
 
 def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimizer:
