@@ -18,6 +18,9 @@ def data_dir(explicit: str | None = None) -> Path:
     return REPO.parent / "shared" / "data"
 
 
-def median_spread(values: list[float]) -> str:
-    """``median (min-max)`` of repeated measurements."""
-    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+def median_spread(values: list[float], digits: int = 3) -> str:
+    """``median (min-max)`` of repeated measurements; just the value when there is one."""
+    median = f"{statistics.median(values):.{digits}f}"
+    if len(values) == 1:
+        return median
+    return f"{median} ({min(values):.{digits}f}-{max(values):.{digits}f})"

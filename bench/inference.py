@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -37,7 +38,7 @@ def make_rows(n: int, seed: int = 0) -> np.ndarray:
     return X
 
 
-def measure(method: str, n_rows: int) -> dict[str, Any]:
+def measure(method: str, n_rows: int, repeats: int = 3) -> dict[str, Any]:
     X = make_rows(n_rows)
     fit_rows = X[:20000]
     if method.startswith("aekit"):
@@ -54,25 +55,32 @@ def measure(method: str, n_rows: int) -> dict[str, Any]:
         model = IsolationForest(random_state=0).fit(fit_rows)
     call = getattr(model, method.split()[-1])
     call(X[:1000])  # warm up
-    started = time.perf_counter()
-    out = call(X)
-    seconds = time.perf_counter() - started
-    assert len(out) == n_rows
+    data_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    seconds = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        out = call(X)
+        seconds.append(time.perf_counter() - started)
+        assert len(out) == n_rows
+        del out
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    median = statistics.median(seconds)
     return {
         "method": method,
         "rows": n_rows,
-        "seconds": seconds,
-        "rows_per_second": n_rows / seconds,
+        "seconds": median,
+        "spread_seconds": [min(seconds), max(seconds)],
+        "rows_per_second": n_rows / median,
         "peak_rss_mib": peak_mib,
+        "rss_before_call_mib": data_mib,
     }
 
 
-def run(n_rows: int) -> list[dict[str, Any]]:
-    results = []
+def run(n_rows: int, repeats: int = 3) -> list[dict[str, Any]]:
+    results, command = [], [sys.executable, __file__]
     for method in METHODS:
         done = subprocess.run(
-            [sys.executable, __file__, "--one", method, "--rows", str(n_rows)],
+            [*command, "--one", method, "--rows", str(n_rows), "--repeats", str(repeats)],
             capture_output=True,
             text=True,
             check=True,
@@ -90,15 +98,17 @@ def markdown(results: list[dict[str, Any]]) -> str:
     lines = [
         f"{results[0]['rows']:,} rows x 30 columns (float32, "
         f"{results[0]['rows'] * 30 * 4 / 2**20:.0f} MiB); peak resident memory of the whole "
-        "process, data included.",
+        "process, data included; 'before' is the peak after fitting and a warm-up call, so the "
+        "difference is what the full call adds. Seconds: median (min-max) over repeated calls.",
         "",
-        "| method | rows/s | seconds | peak RSS (MiB) |",
-        "|---|---|---|---|",
+        "| method | rows/s | seconds | peak RSS before (MiB) | peak RSS (MiB) |",
+        "|---|---|---|---|---|",
     ]
     for r in results:
+        low, high = r["spread_seconds"]
         lines.append(
-            f"| {r['method']} | {r['rows_per_second']:,.0f} | {r['seconds']:.2f} | "
-            f"{r['peak_rss_mib']:.0f} |"
+            f"| {r['method']} | {r['rows_per_second']:,.0f} | {r['seconds']:.2f} "
+            f"({low:.2f}-{high:.2f}) | {r['rss_before_call_mib']:.0f} | {r['peak_rss_mib']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -106,12 +116,13 @@ def markdown(results: list[dict[str, Any]]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--one", choices=METHODS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one:
-        print(json.dumps(measure(args.one, args.rows)))
+        print(json.dumps(measure(args.one, args.rows, args.repeats)))
         return
-    print(markdown(run(args.rows)))
+    print(markdown(run(args.rows, args.repeats)))
 
 
 if __name__ == "__main__":
