@@ -98,6 +98,7 @@ def run(X_train: np.ndarray, repeats: int, epochs: int) -> dict[str, Any]:
             }
         )
     return {
+        "n_rows": len(X_train),
         "matmul_gflops": gflops,
         "floor_seconds": floor,
         "rows": rows,

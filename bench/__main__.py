@@ -1,0 +1,306 @@
+"""Every benchmark in one run: ``python -m bench`` from the repository root.
+
+Runs the comparisons of issue 6 on the data in ``$AEKIT_DATA`` (or ``../shared/data``), each
+side in this same process run, on the same data and threads, and writes
+``benchmarks.json``, ``benchmarks.md`` (the bars first, then a table per comparison) and one
+PNG per comparison into ``--out`` (``docs/`` by default).
+
+    python -m bench                          # everything at full size (about 40 min on 2 cores)
+    python -m bench --only speed,anomaly     # some of it
+    python -m bench --quick                  # a smoke run on small slices, into build/bench-quick
+
+The comparisons: speed (aekit vs Keras 3 vs a minimal PyTorch loop vs the matmul floor),
+quality (held-out MSE vs PCA at a fixed time budget, 2-D k-NN), anomaly (ADBench, five
+methods), denoising (PSNR vs the seed network), inference (rows/s and peak memory on 1M
+rows) and profile (where the loop's time goes, and an ablation of its choices).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+import torch  # noqa: E402
+from _common import REPO, data_dir  # noqa: E402
+
+SECTIONS = ("speed", "quality", "anomaly", "denoising", "inference", "profile")
+QUICK_ADBENCH = ("14_glass", "42_WBC", "18_Ionosphere")
+
+
+def _mnist(data: Path, images: bool) -> Any:
+    from aekit.datasets import load_mnist
+
+    return load_mnist(data / "mnist" / "mnist.npz", images=images)
+
+
+def run_speed(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import speed
+
+    (X_train, _), _ = _mnist(data, images=False)
+    if quick:
+        return speed.run(X_train[:6000], repeats=1, epochs=1)
+    return speed.run(X_train, repeats=repeats, epochs=2)
+
+
+def run_quality(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import quality
+
+    (X_train, y_train), (X_test, y_test) = _mnist(data, images=True)
+    if quick:
+        train, test = (X_train[:3000], y_train[:3000]), (X_test[:1000], y_test[:1000])
+        return quality.run(train, test, budget=2.0, latents=(2, 8), seeds=(0,))
+    seeds = tuple(range(max(1, min(repeats, 3))))
+    return quality.run((X_train, y_train), (X_test, y_test), budget=30.0, seeds=seeds)
+
+
+def run_anomaly(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import anomaly_adbench
+
+    sets = data / "adbench"
+    if not quick:
+        return anomaly_adbench.run(sets, seeds=repeats)
+    with tempfile.TemporaryDirectory() as tmp:  # three small sets, same code path
+        for name in QUICK_ADBENCH:
+            (Path(tmp) / f"{name}.npz").symlink_to(sets / f"{name}.npz")
+        return anomaly_adbench.run(Path(tmp), seeds=1)
+
+
+def run_denoising(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import denoising_mnist
+
+    (X_train, _), (X_test, _) = _mnist(data, images=True)
+    if quick:
+        return denoising_mnist.run(X_train[:2000], X_test[:500], epochs=1)
+    seeds = tuple(range(max(1, min(repeats, 3))))
+    return denoising_mnist.run(X_train[:10_000], X_test, epochs=10, seeds=seeds)
+
+
+def run_inference(data: Path, quick: bool, repeats: int) -> Any:
+    import inference
+
+    return inference.run(20_000 if quick else 1_000_000, repeats=1 if quick else repeats)
+
+
+def run_profile(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import loop_profile
+
+    (X_train, _), _ = _mnist(data, images=False)
+    if quick:
+        return loop_profile.run(X_train[:3000], epochs=2, repeats=1)
+    return loop_profile.run(X_train, epochs=3, repeats=repeats)
+
+
+RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
+    "speed": run_speed,
+    "quality": run_quality,
+    "anomaly": run_anomaly,
+    "denoising": run_denoising,
+    "inference": run_inference,
+    "profile": run_profile,
+}
+
+
+def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 6's bars (and the claims the other tables support), each with its measure."""
+    out: list[dict[str, Any]] = []
+    if "speed" in results:
+        s = results["speed"]
+        out.append(
+            {
+                "bar": "aekit epoch time <= 1.0x the minimal PyTorch loop's",
+                "measured": f"{s['aekit_vs_minimal']:.2f}x",
+                "pass": s["aekit_vs_minimal"] <= 1.0,
+            }
+        )
+        if s.get("keras_vs_aekit") is not None:
+            out.append(
+                {
+                    "bar": "aekit at least 2x faster than Keras 3 fit",
+                    "measured": f"{s['keras_vs_aekit']:.2f}x",
+                    "pass": s["keras_vs_aekit"] >= 2.0,
+                }
+            )
+    if "anomaly" in results:
+        means = {m: v["roc_auc"] for m, v in results["anomaly"]["means"].items()}
+        others = {k: v for k, v in means.items() if k != "aekit"}
+        best = max(others, key=others.get) if others else None
+        out.append(
+            {
+                "bar": "aekit's mean ADBench ROC-AUC above every other method's",
+                "measured": f"aekit {means['aekit']:.3f}"
+                + (f" vs best other ({best}) {others[best]:.3f}" if best else ""),
+                "pass": all(means["aekit"] > v for v in others.values()),
+            }
+        )
+    if "quality" in results:
+        import statistics
+
+        worse = [
+            f"{kind} at latent {row['latent']}"
+            for row in results["quality"]["mse"]
+            for kind in ("aekit dense", "aekit conv")
+            if statistics.median(row[kind]) >= row["PCA"][0]
+        ]
+        out.append(
+            {
+                "bar": "(claim) aekit's held-out MSE below PCA's at every latent size",
+                "measured": "all below" if not worse else "not below: " + ", ".join(worse),
+                "pass": not worse,
+            }
+        )
+        knn = {k: statistics.median(v) for k, v in results["quality"]["knn_2d"].items()}
+        best_ae = max(v for k, v in knn.items() if k != "PCA")
+        out.append(
+            {
+                "bar": "(claim) 2-D k-NN accuracy of aekit codes above PCA's",
+                "measured": f"{best_ae:.3f} vs {knn['PCA']:.3f}",
+                "pass": best_ae > knn["PCA"],
+            }
+        )
+    if "denoising" in results:
+        gain = results["denoising"]["psnr_gain_db"]
+        out.append(
+            {
+                "bar": "(claim) the default conv denoiser beats the seed network in PSNR",
+                "measured": f"{gain:+.2f} dB",
+                "pass": gain > 0,
+            }
+        )
+    return out
+
+
+def _machine() -> dict[str, Any]:
+    try:
+        commit = subprocess.run(
+            ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        commit = "unknown"
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "commit": commit,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "threads": torch.get_num_threads(),
+        "command": " ".join(["python -m bench", *sys.argv[1:]]),
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    import importlib
+
+    m = report["machine"]
+    lines = [
+        "# aekit benchmarks",
+        "",
+        f"Measured {m['date']} at commit `{m['commit']}` with `{m['command']}`: torch "
+        f"{m['torch']}, {m['threads']} threads on {m['cores']} cores ({m['cpu']}). Each side "
+        "of a comparison ran in the same process run on the same data and threads; figures "
+        "are medians over repeats with their range where repeated.",
+        "",
+        "## Bars",
+        "",
+        "| bar | measured | |",
+        "|---|---|---|",
+    ]
+    for bar in report["bars"]:
+        lines.append(f"| {bar['bar']} | {bar['measured']} | {'PASS' if bar['pass'] else 'FAIL'} |")
+    titles = {
+        "speed": ("Training speed", "speed"),
+        "quality": ("Reconstruction quality and latent structure", "quality"),
+        "anomaly": ("Anomaly detection on ADBench", "anomaly_adbench"),
+        "denoising": ("Denoising", "denoising_mnist"),
+        "inference": ("Inference", "inference"),
+        "profile": ("Where the training time goes", "loop_profile"),
+    }
+    for name in SECTIONS:
+        if name not in report["results"]:
+            continue
+        title, module = titles[name]
+        section = importlib.import_module(module).markdown(report["results"][name])
+        seconds = report["seconds"][name]
+        lines += ["", f"## {title}", "", f"*{seconds:.0f} s of wall time.*", "", section]
+        if name in report["plots"]:
+            lines += ["", f"![{title}]({report['plots'][name]})"]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--quick", action="store_true", help="small slices: a smoke run")
+    parser.add_argument("--repeats", type=int, default=3, help="rounds or seeds per figure")
+    parser.add_argument("--data", help="folder with mnist/ and adbench/ (default $AEKIT_DATA)")
+    parser.add_argument("--out", help="output folder (default docs/, build/bench-quick/ quick)")
+    parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    args = parser.parse_args(argv)
+
+    chosen = args.only.split(",") if args.only else list(SECTIONS)
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        parser.error(f"unknown sections {unknown}; choose from {list(SECTIONS)}")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    data = data_dir(args.data)
+    if not (data / "mnist" / "mnist.npz").is_file():
+        parser.error(f"no mnist/mnist.npz under {data}; pass --data or set AEKIT_DATA")
+    default_out = REPO / ("build/bench-quick" if args.quick else "docs")
+    out = Path(args.out) if args.out else default_out
+    out.mkdir(parents=True, exist_ok=True)
+
+    import plots
+
+    report: dict[str, Any] = {"machine": _machine(), "results": {}, "seconds": {}, "plots": {}}
+    for name in chosen:
+        print(f"== {name}", flush=True)
+        started = time.perf_counter()
+        report["results"][name] = RUNNERS[name](data, args.quick, args.repeats)
+        report["seconds"][name] = time.perf_counter() - started
+        figure = plots.draw(name, report["results"][name], out / f"bench_{name}.png")
+        if figure is not None:
+            report["plots"][name] = figure.name
+    report["bars"] = bars(report["results"])
+    _write(out / "benchmarks.json", json.dumps(report, indent=2, default=float) + "\n")
+    _write(out / "benchmarks.md", markdown(report))
+    for bar in report["bars"]:
+        print(f"{'PASS' if bar['pass'] else 'FAIL'}  {bar['bar']}: {bar['measured']}")
+    print(f"wrote {out / 'benchmarks.md'} and {out / 'benchmarks.json'}")
+    return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """Atomic: a run that dies leaves the previous results whole."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

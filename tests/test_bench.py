@@ -1,0 +1,87 @@
+"""The benchmark command (``python -m bench``) on small slices: it runs, writes its files, and
+judges its bars from the measured figures."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = [sys.executable, "-m", "bench"]
+
+
+def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """``bench/__main__.py``'s ``bars``, loaded by path (``bench`` is not a package)."""
+    spec = importlib.util.spec_from_file_location("bench_main", REPO / "bench" / "__main__.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.bars(results)  # type: ignore[no-any-return]
+
+
+def test_quick_run_writes_json_markdown_and_figures(data_dir: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "AEKIT_DATA": str(data_dir), "OMP_NUM_THREADS": "1"}
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    done = subprocess.run(
+        [*BENCH, "--quick", "--only", "quality,denoising", "--out", str(tmp_path)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = json.loads((tmp_path / "benchmarks.json").read_text())
+    assert set(report["results"]) == {"quality", "denoising"}
+    quality = report["results"]["quality"]
+    assert [row["latent"] for row in quality["mse"]] == [2, 8]
+    for row in quality["mse"]:  # real reconstructions: errors well inside MNIST's range
+        assert 0.0 < row["PCA"][0] < 0.1
+        assert 0.0 < row["aekit dense"][0] < 0.1
+    assert 0.1 < quality["knn_2d"]["PCA"][0] < 1.0
+    denoising = report["results"]["denoising"]["scores"]
+    noisy = denoising["noisy input"]["psnr"][0]
+    assert 5.0 < noisy < 12.0  # noise of std 0.5 on [0, 1] images
+    assert denoising["aekit conv defaults, latent 32"]["psnr"][0] > noisy
+    markdown = (tmp_path / "benchmarks.md").read_text()
+    assert "## Bars" in markdown and "## Denoising" in markdown
+    assert "bench_quality.png" in markdown
+    for name in ("quality", "denoising"):
+        assert (tmp_path / f"bench_{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert report["machine"]["torch"]
+
+
+def test_unknown_section_is_a_usage_error(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [*BENCH, "--only", "speed,nonsense", "--out", str(tmp_path)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert "nonsense" in done.stderr
+    assert not (tmp_path / "benchmarks.json").exists()
+
+
+def test_bars_follow_the_measured_figures() -> None:
+    results = {
+        "speed": {"aekit_vs_minimal": 0.9, "keras_vs_aekit": 1.5},
+        "anomaly": {
+            "means": {
+                "aekit": {"roc_auc": 0.85},
+                "IsolationForest": {"roc_auc": 0.83},
+                "PCA": {"roc_auc": 0.86},
+            }
+        },
+    }
+    verdicts = {bar["bar"]: bar["pass"] for bar in bars(results)}
+    assert verdicts["aekit epoch time <= 1.0x the minimal PyTorch loop's"] is True
+    assert verdicts["aekit at least 2x faster than Keras 3 fit"] is False
+    anomaly = next(b for b in bars(results) if "ADBench" in b["bar"])
+    assert anomaly["pass"] is False and "PCA" in anomaly["measured"]
