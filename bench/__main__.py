@@ -6,7 +6,7 @@ side in this same process run, on the same data and threads, and writes
 PNG per comparison into ``--out`` (``docs/`` by default).
 
     python -m bench                          # everything at full size (about 40 min on 2 cores)
-    python -m bench --only speed,anomaly     # some of it
+    python -m bench --only speed,anomaly     # re-run some; the others are kept from the last run
     python -m bench --quick                  # a smoke run on small slices, into build/bench-quick
 
 The comparisons: speed (aekit vs Keras 3 vs a minimal PyTorch loop vs the matmul floor),
@@ -245,8 +245,11 @@ def markdown(report: dict[str, Any]) -> str:
             continue
         title, module = titles[name]
         section = importlib.import_module(module).markdown(report["results"][name])
-        seconds = report["seconds"][name]
-        lines += ["", f"## {title}", "", f"*{seconds:.0f} s of wall time.*", "", section]
+        seconds, when = report["seconds"][name], report["measured"][name]
+        stamp = f"{seconds:.0f} s of wall time"
+        if when["commit"] != m["commit"] or when["command"] != m["command"]:
+            stamp += f"; measured {when['date']} at `{when['commit']}` by `{when['command']}`"
+        lines += ["", f"## {title}", "", f"*{stamp}.*", "", section]
         if name in report["plots"]:
             lines += ["", f"![{title}]({report['plots'][name]})"]
     return "\n".join(lines) + "\n"
@@ -254,7 +257,11 @@ def markdown(report: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--only",
+        help=f"comma-separated subset of {','.join(SECTIONS)}; the other sections of an "
+        "earlier benchmarks.json in --out are kept",
+    )
     parser.add_argument("--quick", action="store_true", help="small slices: a smoke run")
     parser.add_argument("--repeats", type=int, default=3, help="rounds or seeds per figure")
     parser.add_argument("--data", help="folder with mnist/ and adbench/ (default $AEKIT_DATA)")
@@ -277,12 +284,20 @@ def main(argv: list[str] | None = None) -> int:
 
     import plots
 
-    report: dict[str, Any] = {"machine": _machine(), "results": {}, "seconds": {}, "plots": {}}
+    machine = _machine()
+    report: dict[str, Any] = {"results": {}, "seconds": {}, "plots": {}, "measured": {}}
+    previous = out / "benchmarks.json"
+    if args.only and previous.is_file():  # keep the sections not run this time
+        kept = json.loads(previous.read_text())
+        for key in report:
+            report[key] = {k: v for k, v in kept.get(key, {}).items() if k not in chosen}
+    report["machine"] = machine
     for name in chosen:
         print(f"== {name}", flush=True)
         started = time.perf_counter()
         report["results"][name] = RUNNERS[name](data, args.quick, args.repeats)
         report["seconds"][name] = time.perf_counter() - started
+        report["measured"][name] = {k: machine[k] for k in ("date", "commit", "command")}
         figure = plots.draw(name, report["results"][name], out / f"bench_{name}.png")
         if figure is not None:
             report["plots"][name] = figure.name

@@ -24,7 +24,37 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
     return module.bars(results)  # type: ignore[no-any-return]
 
 
+STALE_SPEED = {  # an earlier run's section, kept when --only leaves it out
+    "n_rows": 60000,
+    "matmul_gflops": 100.0,
+    "floor_seconds": 0.1,
+    "threads": 2,
+    "rows": [
+        {
+            "method": "aekit",
+            "seconds_per_epoch": 0.5,
+            "spread": [0.5, 0.5],
+            "samples_per_second": 120000.0,
+            "x_floor": 5.0,
+        }
+    ],
+    "aekit_vs_minimal": 0.5,
+    "keras_vs_aekit": None,
+}
+
+
 def test_quick_run_writes_json_markdown_and_figures(data_dir: Path, tmp_path: Path) -> None:
+    earlier = {
+        "machine": {"date": "2026-01-01", "commit": "abc1234", "command": "python -m bench"},
+        "results": {"speed": STALE_SPEED, "denoising": {"stale": True}},
+        "seconds": {"speed": 60.0, "denoising": 1.0},
+        "plots": {},
+        "measured": {
+            name: {"date": "2026-01-01", "commit": "abc1234", "command": "python -m bench"}
+            for name in ("speed", "denoising")
+        },
+    }
+    (tmp_path / "benchmarks.json").write_text(json.dumps(earlier))
     env = {**os.environ, "AEKIT_DATA": str(data_dir), "OMP_NUM_THREADS": "1"}
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
     done = subprocess.run(
@@ -37,7 +67,10 @@ def test_quick_run_writes_json_markdown_and_figures(data_dir: Path, tmp_path: Pa
     )
     assert done.returncode == 0, done.stderr[-2000:]
     report = json.loads((tmp_path / "benchmarks.json").read_text())
-    assert set(report["results"]) == {"quality", "denoising"}
+    assert set(report["results"]) == {"speed", "quality", "denoising"}
+    assert report["results"]["speed"] == STALE_SPEED  # kept, and said to be older
+    assert report["measured"]["speed"]["commit"] == "abc1234"
+    assert report["measured"]["quality"]["commit"] != "abc1234"
     quality = report["results"]["quality"]
     assert [row["latent"] for row in quality["mse"]] == [2, 8]
     for row in quality["mse"]:  # real reconstructions: errors well inside MNIST's range
@@ -50,6 +83,7 @@ def test_quick_run_writes_json_markdown_and_figures(data_dir: Path, tmp_path: Pa
     assert denoising["aekit conv defaults, latent 32"]["psnr"][0] > noisy
     markdown = (tmp_path / "benchmarks.md").read_text()
     assert "## Bars" in markdown and "## Denoising" in markdown
+    assert "measured 2026-01-01 at `abc1234`" in markdown  # the kept section says so
     assert "bench_quality.png" in markdown
     for name in ("quality", "denoising"):
         assert (tmp_path / f"bench_{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
