@@ -6,12 +6,14 @@ Two measurements on the classic 784-128-64-32 network (BCE, Adam, batch 256) on 
    the shares of forward, backward, optimizer and data handling.
 2. An ablation, in one run: aekit as shipped, next to variants that each undo one of its
    choices (the optimisations a hand-written loop does not make, or makes worse): a host sync
-   per step (``loss.item()``), AdamW's multi-tensor (foreach) and per-parameter (for-loop)
-   implementations instead of the fused kernel, a ``DataLoader`` over a ``TensorDataset``
-   instead of batches sliced from the in-memory tensor, ``torch.compile`` of the loss step
-   (which aekit does not do: see the figure), and one thread instead of all. Steady-state
+   per step (``loss.item()``), a shuffled copy of the whole data set each epoch (what aekit
+   did before: batches are now gathered one ``index_select`` at a time), AdamW's multi-tensor
+   (foreach) and per-parameter (for-loop) implementations instead of the fused kernel, a
+   ``DataLoader`` over a ``TensorDataset`` instead of batches sliced from the in-memory
+   tensor, ``torch.compile`` of the loss step (which aekit does not do: see the figure), and
+   one thread instead of all. Steady-state
    seconds per epoch: the first epoch (warm-up, compilation) is not counted. Each figure is a
-   median over rounds, the variants taking turns within a round.
+   median over rounds; the variants run in turn, a different one first each round.
 
     python bench/loop_profile.py --epochs 3 --repeats 3
 """
@@ -78,6 +80,12 @@ class _DataLoaderBatches:
         return (batch for (batch,) in self.loader)
 
 
+def _copy_each_epoch(self: Any) -> Iterator[torch.Tensor]:
+    """aekit's batches before this benchmark: a shuffled copy of the whole tensor per epoch."""
+    order = torch.randperm(len(self.x), generator=self.generator)
+    return iter(torch.split(self.x[order], self.batch_size))
+
+
 def _wrapped_model(wrap: Callable[[Any], None]) -> Callable[..., Any]:
     original = estimator_module.build_model
 
@@ -125,6 +133,9 @@ VARIANTS: dict[str, Callable[[], contextlib.AbstractContextManager[Any]]] = {
     "AdamW for-loop instead of fused": lambda: mock.patch.object(
         loop_module, "make_optimizer", _optimizer(foreach=False)
     ),
+    "shuffled copy per epoch (aekit before)": lambda: mock.patch.object(
+        loop_module.TensorBatches, "__iter__", _copy_each_epoch
+    ),
     "DataLoader instead of tensor batches": lambda: mock.patch.object(
         estimator_module, "TensorBatches", _DataLoaderBatches
     ),
@@ -142,9 +153,10 @@ def ablation(
     names = variants or list(VARIANTS)
     times: dict[str, list[float]] = {name: [] for name in names}
     times["minimal PyTorch loop"] = []
+    _steady_epoch_seconds(X[:2048], 2, seed=0)  # warm up
     for r in range(repeats):
         times["minimal PyTorch loop"].append(minimal_loop(torch.from_numpy(X), epochs, seed=r)[1])
-        for name in names:
+        for name in names[r % len(names) :] + names[: r % len(names)]:  # take turns first
             with VARIANTS[name]():
                 times[name].append(_steady_epoch_seconds(X, epochs, seed=r))
             print(f"round {r}, {name}: {times[name][-1]:.3f} s/epoch", flush=True)
