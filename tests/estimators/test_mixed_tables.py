@@ -68,7 +68,7 @@ def detector(data) -> AnomalyDetector:
 def test_detector_finds_planted_anomalies(detector, data) -> None:
     _, test, y, _, _ = data
     auc = roc_auc_score(y, -detector.score_samples(test))
-    assert auc > 0.95, auc  # measured 0.999 (20 epochs, 5 members) while developing
+    assert auc > 0.95, auc  # measured 0.965 here (0.999 with 20 epochs and 5 members)
     assert detector.preprocessor_ is not None
     assert detector.error_scale_.shape == (2, 7)  # one scale per original column
 
@@ -160,4 +160,4 @@ def test_adbench_parquet_with_gaps_fits_and_scores_via_the_cli(tmp_path) -> None
     scores = pd.read_parquet(tmp_path / "scores.parquet")
     assert len(scores) == len(frame)
     auc = roc_auc_score(y, scores["reconstruction_error"])
-    assert auc > 0.9, auc
+    assert auc > 0.9, auc  # measured 0.98
