@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from safetensors import safe_open
 from sklearn.metrics import roc_auc_score
 
 import aekit
@@ -133,10 +135,17 @@ def test_overrides_and_their_errors(data) -> None:
         Autoencoder(max_epochs=1, categorical=["a"]).fit(np.zeros((5, 2)))
 
 
-def test_numeric_frames_without_gaps_keep_the_plain_scaler(data) -> None:
+def test_numeric_frames_without_gaps_keep_the_plain_scaler(data, tmp_path) -> None:
     numeric = data[0][["fee", "volume"]]
     ae = Autoencoder(max_epochs=1, random_state=0).fit(numeric)
     assert ae.preprocessor_ is None and ae.scaler_.method == "standard"
+    # such a file has no preprocessor entry, like files written before mixed tables
+    path = ae.save(tmp_path / "plain.safetensors")
+    with safe_open(str(path), "np") as f:
+        assert "preprocessor" not in json.loads(f.metadata()["aekit"])["fitted"]
+    loaded = aekit.load(path)
+    assert loaded.preprocessor_ is None
+    np.testing.assert_array_equal(loaded.transform(numeric), ae.transform(numeric))
 
 
 def test_adbench_parquet_with_gaps_fits_and_scores_via_the_cli(tmp_path) -> None:
