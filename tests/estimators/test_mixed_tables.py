@@ -100,6 +100,8 @@ def test_autoencoder_reconstructs_a_frame_with_original_columns(data) -> None:
     assert per_column.shape == (5, 7)
     decoded = ae.inverse_transform(ae.transform(test.head(4)))
     assert list(decoded.columns) == list(test.columns) and len(decoded) == 4
+    path = ae.interpolate(test.iloc[[0]], test.iloc[[1]], steps=3)
+    assert list(path.columns) == list(test.columns) and len(path) == 3
     with pytest.raises(ValueError, match="mixed table"):
         ae.encoder_module()
 
