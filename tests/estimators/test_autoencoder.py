@@ -178,16 +178,21 @@ def test_bad_input_to_fit_gets_a_clear_value_error(X, match):
         Autoencoder(max_epochs=1).fit(X)
 
 
-def test_non_numeric_columns_are_named():
-    frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0], "city": ["a", "b", "c"]})
-    with pytest.raises(InputError, match=r"non-numeric columns 'city'"):
-        Autoencoder(max_epochs=1).fit(frame)
+def test_strings_and_gaps_in_a_frame_go_through_the_table_preprocessing():
+    frame = pd.DataFrame({"amount": [1.0, 2.0, None, 4.0], "city": ["a", "b", "c", None]})
+    ae = Autoencoder(max_epochs=1, random_state=0).fit(frame)
+    assert ae.preprocessor_ is not None and list(ae.feature_names_in_) == ["amount", "city"]
+    numeric = Autoencoder(max_epochs=1, random_state=0).fit(frame[["amount"]].fillna(0.0))
+    assert numeric.preprocessor_ is None
 
 
 def test_nan_in_a_named_column_is_reported_by_name():
+    numeric = Autoencoder(max_epochs=1).fit(
+        pd.DataFrame({"amount": [1.0, 2, 3], "fee": [1.0, 2, 3]})
+    )
     frame = pd.DataFrame({"amount": [1.0, 2.0, 3.0], "fee": [0.1, None, 0.3]})
     with pytest.raises(InputError, match=r"column 'fee' \(rows \[1\]\)"):
-        Autoencoder(max_epochs=1).fit(frame)
+        numeric.transform(frame)
 
 
 def test_wrong_feature_count_after_fit(fitted):

@@ -14,6 +14,7 @@ from typing import Any, NoReturn
 
 EPILOG = {
     "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
+    "  aekit fit shop.csv -o m.safetensors --detector --categorical store_id --ignore order_id\n"
     "  aekit fit big.parquet -o m.safetensors --checkpoint ck.safetensors   # Ctrl-C saves\n"
     "  aekit fit big.parquet -o m.safetensors --resume ck.safetensors       # and goes on\n"
     "  aekit fit mnist -o vae.safetensors --kind conv --variational --latent-dim 2\n"
@@ -22,7 +23,7 @@ EPILOG = {
     "reconstruct": "example:\n  aekit reconstruct model.safetensors data.npy -o reconstructed.npy",
     "score": "example:\n  aekit score detector.safetensors new.csv -o scores.csv\n"
     "  (columns: reconstruction_error, higher = more anomalous; and for a detector\n"
-    "   p_value and is_anomaly, 1 for anomalies)",
+    "   p_value and is_anomaly, 1 for anomalies; --explain adds error:COLUMN for each column)",
     "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
     "info": "example:\n  aekit info model.safetensors",
@@ -94,6 +95,15 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument("--device", default="auto", help="auto, cpu or cuda")
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     fit.add_argument(
+        "--categorical",
+        type=_name_list,
+        metavar="COL[,COL]",
+        help="table columns to one-hot encode whatever their type (e.g. integer codes)",
+    )
+    fit.add_argument(
+        "--ignore", type=_name_list, metavar="COL[,COL]", help="table columns to leave out"
+    )
+    fit.add_argument(
         "--detector",
         action="store_true",
         help="train an anomaly detector (adds thresholds and p-values)",
@@ -139,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("model", help="model file written by 'aekit fit'")
         _add_data(sub)
         sub.add_argument("-o", "--output", required=True, help="file or folder to write")
+        if name == "score":
+            sub.add_argument(
+                "--explain",
+                action="store_true",
+                help="add each feature's (each table column's) error as error:NAME columns",
+            )
 
     generate = command("generate", "write samples drawn from a variational model")
     generate.add_argument("model")
@@ -175,6 +191,13 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
         "or a built-in data set: digits, digits-images, mnist, mnist-test",
     )
     parser.add_argument("--key", help="array name inside an .npz file")
+
+
+def _name_list(text: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"{text!r} names no column")
+    return names
 
 
 def _int_list(text: str) -> tuple[int, ...]:
@@ -231,6 +254,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
         random_state=args.seed,
         patience=None if args.no_early_stopping else args.patience,
         verbose=0 if args.quiet else 1,
+        categorical=args.categorical,
+        ignore=args.ignore,
         **params,
     )
     if args.checkpoint_every < 1:
@@ -290,7 +315,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> None:
         args.output,
         _in_chunks(model.reconstruct, X, args.quiet, "reconstructing"),
         columns=_columns(X),
-    )
+    )  # a table model's reconstruction is a DataFrame with its own columns
 
 
 def cmd_denoise(args: argparse.Namespace) -> None:
@@ -315,10 +340,20 @@ def cmd_score(args: argparse.Namespace) -> None:
             _in_chunks(model.pvalues, X, True, ""),
             (_in_chunks(model.predict, X, True, "") == -1).astype(np.float32),
         ]
+    if args.explain:
+        per_feature = _in_chunks(
+            lambda part: model.reconstruction_error(part, per_feature=True), X, True, ""
+        )
+        per_feature = np.asarray(per_feature).reshape(len(per_feature), -1)
+        names = _feature_names(model) or [f"x{i}" for i in range(per_feature.shape[1])]
+        if len(names) != per_feature.shape[1]:
+            names = [f"x{i}" for i in range(per_feature.shape[1])]
+        columns += [f"error:{n}" for n in names]
+        values += list(per_feature.T)
     table = np.column_stack(values).astype(np.float32)
     _write(args.output, table, columns=columns)
     if hasattr(model, "pvalues"):
-        print(f"{int(table[:, -1].sum())} of {len(table)} samples flagged as anomalies")
+        print(f"{int(values[2].sum())} of {len(table)} samples flagged as anomalies")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -352,6 +387,13 @@ def cmd_info(args: argparse.Namespace) -> None:
             "seconds": round(history.fit_seconds, 2),
         },
     }
+    table = getattr(model, "preprocessor_", None)
+    if table is not None:
+        summary["scaling"] = "table: robust numbers, one-hot categories, missing indicators"
+        summary["columns"] = {
+            name: f"{kind} ({len(table.feature_groups[name])} inputs)"
+            for name, kind in table.kinds_.items()
+        }
     if hasattr(model, "offset_"):
         rule = (
             f"false_positive_rate={model.false_positive_rate}"
@@ -448,6 +490,10 @@ def _in_chunks(fn: Callable[[Any], Any], X: Any, quiet: bool, label: str) -> Any
         fn(X.iloc[s : s + CHUNK] if hasattr(X, "iloc") else X[s : s + CHUNK])
         for s in tqdm(starts, desc=label, unit="chunk", disable=quiet)
     ]
+    if parts and hasattr(parts[0], "iloc"):  # a table model's DataFrames
+        import pandas as pd
+
+        return pd.concat(parts, ignore_index=True)
     return np.concatenate([np.asarray(p) for p in parts])
 
 
@@ -465,7 +511,9 @@ def _write(output: str, data: Any, *, columns: list[str] | None) -> None:
 
     from aekit.data.files import write_data
 
-    path = write_data(output, np.asarray(data), columns=columns)
+    if not hasattr(data, "columns"):
+        data = np.asarray(data)
+    path = write_data(output, data, columns=columns)
     print(f"wrote {len(data)} rows to {path}")
 
 

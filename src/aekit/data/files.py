@@ -152,15 +152,24 @@ def read_images(files: list[Path]) -> NDArray[np.float32]:
 
 def write_data(
     path: str | Path,
-    data: NDArray[Any],
+    data: Any,
     *,
     columns: list[str] | None = None,
     key: str = "X",
 ) -> Path:
     """Write ``data`` in the format ``path``'s extension names; a path without one is a folder
-    of PNG images. Nothing is left behind if writing fails."""
+    of PNG images. Nothing is left behind if writing fails. ``data`` is an array, or a
+    pandas DataFrame (its own columns and dtypes) for ``.csv`` and ``.parquet``."""
     path = check_writable(path, folder=Path(path).suffix == "")
     suffix = path.suffix.lower()
+    if hasattr(data, "columns") and hasattr(data, "to_csv"):
+        if suffix not in (".csv", ".parquet"):
+            raise InputError(
+                f"cannot write {path.name!r}: a table with named columns of mixed types is "
+                f"written as .csv or .parquet"
+            )
+        write_bytes_atomically(path, _frame_bytes(data, suffix))
+        return path
     if suffix == "":
         _write_image_folder(path, data)
         return path
@@ -220,6 +229,14 @@ def _table_bytes(data: NDArray[Any], columns: list[str] | None, suffix: str) -> 
     for row in flat:
         writer.writerow([_format_cell(v) for v in row])
     return text.getvalue().encode()
+
+
+def _frame_bytes(frame: Any, suffix: str) -> bytes:
+    if suffix == ".parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    return str(frame.to_csv(index=False, float_format="%.9g", lineterminator="\n")).encode()
 
 
 def _format_cell(value: Any) -> str:

@@ -60,7 +60,8 @@ class Scaler:
     def transform(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
         if self.method == "none":
             return X
-        return ((X - self.offset) / self.scale).astype(np.float32, copy=False)
+        with np.errstate(over="ignore"):  # beyond float32 becomes inf; inference reports it
+            return ((X - self.offset) / self.scale).astype(np.float32, copy=False)
 
     def inverse_transform(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
         if self.method == "none":

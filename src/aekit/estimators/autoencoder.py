@@ -22,6 +22,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.scaling import SCALE_METHODS, Scaler
+from aekit.data.tables import TablePreprocessor, is_table
 from aekit.data.validation import check_finite, validate_codes, validate_samples
 from aekit.exceptions import InputError
 from aekit.losses import LOSSES, OUTPUT_ACTIVATIONS
@@ -70,6 +71,15 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     Works on rows ``(n_samples, n_features)`` and images ``(n_samples, H, W)`` or
     ``(n_samples, C, H, W)``. Inputs are scaled before the network and outputs unscaled
     after it, so every method speaks in the data's own units. Outputs are float32.
+
+    **Mixed tables.** A pandas DataFrame with any non-numeric column or any gap (or any
+    ``categorical=`` / ``ignore=``) goes through ``aekit.data.tables.TablePreprocessor``
+    instead of ``scale``: numbers robustly scaled with a missing-indicator input for
+    columns with gaps, booleans as 0/1, categories one-hot (the 19 most frequent levels,
+    the rest and unseen levels in one ``other`` input). Reconstructions come back as a
+    DataFrame with the original columns, and per-feature errors are per original column
+    (a one-hot group and a missing indicator summed into their column), in the scaled
+    units the network sees.
 
     Parameters
     ----------
@@ -135,20 +145,27 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         The same integer gives bit-identical results on CPU.
     verbose : int, default=0
         1 shows a progress bar over epochs.
+    categorical : list of str or None, default=None
+        DataFrame columns to one-hot encode whatever their dtype (integer codes, say).
+    ignore : list of str or None, default=None
+        DataFrame columns to leave out of the model.
 
     Attributes
     ----------
     model_ : BaseAE
         The trained torch module.
     scaler_ : Scaler
+        Identity scaling (``method="none"``) for tables, whose scaling is in ``preprocessor_``.
+    preprocessor_ : TablePreprocessor or None
+        The mixed-table encoding, or None for plain numeric input.
     history_ : History
         Loss per epoch (``train_loss``, ``val_loss``, each term in ``train_terms``).
     sample_shape_ : tuple of int
         Shape of one sample as seen in ``fit``.
     n_features_in_ : int
-        Values per sample.
+        Values per sample (columns used, for a table).
     feature_names_in_ : ndarray of str
-        Column names, when ``fit`` was given a DataFrame.
+        Column names, when ``fit`` was given a DataFrame (the columns used, for a table).
     """
 
     _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
@@ -180,6 +197,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         "device": [str, torch.device],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "categorical": [None, list, tuple],
+        "ignore": [None, list, tuple],
     }
 
     def __init__(
@@ -213,6 +232,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
+        categorical: list[str] | None = None,
+        ignore: list[str] | None = None,
     ) -> None:
         self.kind = kind
         self.latent_dim = latent_dim
@@ -242,6 +263,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self.device = device
         self.random_state = random_state
         self.verbose = verbose
+        self.categorical = categorical
+        self.ignore = ignore
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -267,6 +290,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
+            or a DataFrame with mixed columns and gaps (see "Mixed tables" above)
         y : ignored
         callbacks : list of callables, optional
             Called after each epoch as ``callback(history, model)``; returning True stops.
@@ -286,8 +310,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """
         self._validate_params()
         check_noise(self.noise, self.noise_level)
-        X = validate_samples(self, X, reset=True)
-        X_scaled = self._fit_scaler(X)
+        X_scaled = self._fit_preprocessing(X)
         rng = check_random_state(self.random_state)
         self.model_, self.history_ = self._train_network(
             X_scaled,
@@ -300,10 +323,37 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         )
         return self
 
-    def _fit_scaler(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
+    def _uses_table(self, X: Any) -> bool:
+        """Whether ``X`` goes through the mixed-table preprocessing."""
+        if self.categorical or self.ignore:
+            if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+                raise InputError(
+                    f"categorical= and ignore= name DataFrame columns, but X is a "
+                    f"{type(X).__name__}; pass a pandas DataFrame"
+                )
+            return True
+        return is_table(X)
+
+    def _fit_preprocessing(self, X: Any) -> NDArray[np.float32]:
+        """Fit the scaling (``scaler_``) or, for a mixed table, ``preprocessor_`` on ``X``
+        (an array or a DataFrame); set the input attributes and return the model-space rows."""
+        if not self._uses_table(X):
+            return self._fit_scaler(validate_samples(self, X, reset=True))
+        preprocessor = TablePreprocessor(list(self.categorical or []), list(self.ignore or [])).fit(
+            X
+        )
+        rows = preprocessor.transform(X)
+        self.n_features_in_ = len(preprocessor.columns_)
+        self.feature_names_in_ = np.asarray(preprocessor.columns_, dtype=object)
+        self._fit_scaler(rows, scale="none")
+        self.preprocessor_: TablePreprocessor | None = preprocessor
+        return rows
+
+    def _fit_scaler(self, X: NDArray[np.float32], scale: str | None = None) -> NDArray[np.float32]:
         """Fit ``scaler_`` (and ``sample_shape_``) on validated ``X``; return X scaled."""
+        self.preprocessor_ = None
         self.sample_shape_ = tuple(X.shape[1:])
-        self.scaler_ = Scaler.fit(X, self.scale)
+        self.scaler_ = Scaler.fit(X, self.scale if scale is None else scale)
         X_scaled = self.scaler_.transform(X)
         check_finite(X_scaled)
         if self.loss == "bce" and (X_scaled.min() < 0 or X_scaled.max() > 1):
@@ -461,13 +511,34 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _device(self) -> torch.device:
         return next(self.model_.parameters()).device
 
-    def _scaled(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
-        """Validated, scaled X in the model's sample shape, and X's own sample shape."""
+    def _to_model_space(self, X: Any) -> NDArray[np.float32]:
+        """Validate ``X`` and apply the fitted preprocessing: rows ``(n, *sample_shape_)``."""
+        return self._model_rows(X)[0]
+
+    def _model_rows(self, X: Any) -> tuple[NDArray[np.float32], tuple[int, ...]]:
+        """``_to_model_space(X)`` and the shape of one sample of X as given."""
         check_is_fitted(self, "model_")
+        table = self._table()
+        if table is not None:
+            return table.transform(X), self.sample_shape_
         X = validate_samples(self, X, reset=False)
         shape = tuple(X.shape[1:])
-        X = X.reshape(len(X), *self.sample_shape_)
-        return self.scaler_.transform(X).reshape(len(X), *self._model_input_shape()), shape
+        return self.scaler_.transform(X.reshape(len(X), *self.sample_shape_)), shape
+
+    def _scaled(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
+        """Validated, scaled X in the model's input shape, and X's own sample shape."""
+        x, shape = self._model_rows(X)
+        return x.reshape(len(x), *self._model_input_shape()), shape
+
+    def _table(self) -> TablePreprocessor | None:
+        """The fitted table preprocessing, or None (also for models saved before it)."""
+        return getattr(self, "preprocessor_", None)
+
+    def _per_column(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per-value errors ``(n, n_encoded)`` of a table summed into its columns."""
+        table = self._table()
+        assert table is not None
+        return np.asarray(values.reshape(len(values), -1) @ table.group_matrix(), np.float64)
 
     @torch.inference_mode()
     def _map(self, fn: Any, x: NDArray[np.float32]) -> NDArray[np.float32]:
@@ -490,10 +561,12 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             )
         return out
 
-    def _unscale(
-        self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]
-    ) -> NDArray[np.float32]:
-        """Model-space outputs back to the data's units, each sample in ``shape``."""
+    def _unscale(self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]) -> Any:
+        """Model-space outputs back to the data's units, each sample in ``shape``
+        (a DataFrame with the original columns for a table)."""
+        table = self._table()
+        if table is not None:
+            return table.inverse_transform(x_scaled.reshape(len(x_scaled), -1))
         x = x_scaled.reshape(len(x_scaled), *self.sample_shape_)
         return self.scaler_.inverse_transform(x).reshape(len(x), *shape)
 
@@ -507,7 +580,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         x, _ = self._scaled(X)
         return self._map(self.model_.encode, x)
 
-    def inverse_transform(self, X: ArrayLike) -> NDArray[np.float32]:
+    def inverse_transform(self, X: ArrayLike) -> Any:
         """Decode latent codes back to data space.
 
         Parameters
@@ -517,17 +590,19 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Returns
         -------
         X_decoded : ndarray of shape (n_samples, *sample_shape_)
+            A DataFrame with the original columns for a table model.
         """
         check_is_fitted(self, "model_")
         Z = validate_codes(X, self.latent_dim)
         return self._unscale(self._map(self.model_.decode, Z), self.sample_shape_)
 
-    def reconstruct(self, X: ArrayLike) -> NDArray[np.float32]:
-        """Encode and decode ``X``; the result has X's shape and units."""
+    def reconstruct(self, X: ArrayLike) -> Any:
+        """Encode and decode ``X``; the result has X's shape and units (for a table model,
+        a DataFrame with the columns used, categories as their most likely level)."""
         x, shape = self._scaled(X)
         return self._unscale(self._map(self.model_, x), shape)
 
-    def denoise(self, X: ArrayLike) -> NDArray[np.float32]:
+    def denoise(self, X: ArrayLike) -> Any:
         """Cleaned-up ``X``: its reconstruction by a model trained as a denoiser.
 
         A model fitted with ``noise=`` learned to map corrupted inputs to clean ones, so its
@@ -560,17 +635,22 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
         """Squared difference between ``X`` and its reconstruction, in the data's units.
 
-        Computed in float64, so that even extreme inputs give finite errors.
+        Computed in float64, so that even extreme inputs give finite errors. For a table
+        model, errors are in the scaled space the network sees, summed per original column
+        (one-hot levels and missing indicators into their column).
 
         Returns
         -------
         error : ndarray of shape (n_samples,), or X's shape with ``per_feature=True``
-            The mean squared error of each sample, or the squared error of each value.
+            The mean squared error of each sample, or the squared error of each value
+            (of each column in ``feature_names_in_``, for a table model).
         """
         x, shape = self._scaled(X)
         x_hat = self._map(self.model_, x)
         difference = (x_hat.astype(np.float64) - x).reshape(len(x), *self.sample_shape_)
         squared = np.square(difference * self.scaler_.scale).reshape(len(x), *shape)
+        if self._table() is not None:
+            squared = self._per_column(squared)
         if per_feature:
             return squared
         return np.asarray(squared.reshape(len(x), -1).mean(axis=1), dtype=np.float64)
@@ -583,7 +663,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """Negative mean squared reconstruction error (higher is better), for model selection."""
         return float(self.score_samples(X).mean())
 
-    def sample(self, n_samples: int = 1, *, random_state: int | None = None) -> NDArray[np.float32]:
+    def sample(self, n_samples: int = 1, *, random_state: int | None = None) -> Any:
         """Draw samples from a variational model: codes from N(0, I), decoded.
 
         Returns
@@ -601,7 +681,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
     def interpolate(
         self, a: ArrayLike, b: ArrayLike, steps: int = 8, *, method: str = "linear"
-    ) -> NDArray[np.float32]:
+    ) -> Any:
         """Decoded points on a path between the codes of two samples.
 
         Both samples are encoded (to the mean code for a variational model), the path between
@@ -631,6 +711,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             raise ValueError(f"steps={steps!r} must be an integer >= 2 (both ends are included)")
         if method not in ("linear", "spherical"):
             raise ValueError(f"method={method!r} is not one of linear, spherical")
+        if self._table() is not None:
+            import pandas as pd
+
+            both = pd.concat([a, b], ignore_index=True)  # type: ignore[list-item]
+            if len(both) != 2:
+                raise InputError(f"a and b must be one-row DataFrames; got {len(both)} rows")
+            z_a, z_b = self.transform(both).astype(np.float64)
+            return self._unscale(self._path(z_a, z_b, int(steps), method), self.sample_shape_)
         ends = []
         for name, value in (("a", a), ("b", b)):
             sample = np.asarray(value, dtype=np.float32)
@@ -641,15 +729,20 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 )
             ends.append(sample.reshape(1, *self.sample_shape_))
         z_a, z_b = self.transform(np.concatenate(ends)).astype(np.float64)
-        t = np.linspace(0.0, 1.0, int(steps))[:, None]
+        return self._unscale(self._path(z_a, z_b, int(steps), method), self.sample_shape_)
+
+    def _path(
+        self, z_a: NDArray[np.float64], z_b: NDArray[np.float64], steps: int, method: str
+    ) -> NDArray[np.float32]:
+        """Decoded (model-space) points between two codes."""
+        t = np.linspace(0.0, 1.0, steps)[:, None]
         cos = np.dot(z_a, z_b) / max(np.linalg.norm(z_a) * np.linalg.norm(z_b), 1e-12)
         omega = np.arccos(np.clip(cos, -1.0, 1.0))
         if method == "spherical" and np.sin(omega) > 1e-6:
             z = (np.sin((1 - t) * omega) * z_a + np.sin(t * omega) * z_b) / np.sin(omega)
         else:
             z = (1 - t) * z_a + t * z_b
-        z = z.astype(np.float32)
-        return self._unscale(self._map(self.model_.decode, z), self.sample_shape_)
+        return self._map(self.model_.decode, z.astype(np.float32))
 
     def encoder_module(self) -> torch.nn.Module:
         """The fitted encoder as a standalone module, to put in front of a classifier.
@@ -666,6 +759,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         encoder : torch.nn.Module
         """
         check_is_fitted(self, "model_")
+        if self._table() is not None:
+            raise ValueError(
+                "encoder_module() takes numeric rows, but this model encodes a mixed table; "
+                "use transform(frame) for codes"
+            )
         module = ScaledEncoder(
             self.model_, self.scaler_.offset, self.scaler_.scale, self.sample_shape_
         )
@@ -689,7 +787,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         }
         if hasattr(self, "feature_names_in_"):
             state["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        arrays = {"scaler.offset": self.scaler_.offset, "scaler.scale": self.scaler_.scale}
+        arrays: dict[str, NDArray[Any]] = {
+            "scaler.offset": self.scaler_.offset,
+            "scaler.scale": self.scaler_.scale,
+        }
+        table = self._table()
+        if table is not None:
+            state["preprocessor"], table_arrays = table.to_state()
+            arrays |= {f"preprocessor.{k}": v for k, v in table_arrays.items()}
         return state, arrays
 
     def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
@@ -703,6 +808,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         )
         self.history_ = History.from_dict(state["history_"])
         self._n_features_out = self.latent_dim
+        self.preprocessor_ = None
+        if "preprocessor" in state:  # absent from files written before mixed tables
+            prefix = "preprocessor."
+            table_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+            self.preprocessor_ = TablePreprocessor.from_state(state["preprocessor"], table_arrays)
 
     @property
     def n_epochs_(self) -> int:

@@ -127,7 +127,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         uses one network (``transform``, ``reconstruct``, plots) sees the first member.
     error_scale_ : ndarray of shape (n_estimators, n_features) or (n_estimators, *sample shape)
         Median error of each value over the samples each member trained on; that member's
-        errors are divided by it.
+        errors are divided by it. For a table model, of each original column (its encoded
+        values' errors summed first), shape (n_estimators, n_columns): a rare category level
+        is then measured against its whole column, not against its own near-zero typical
+        error.
     training_scores_ : ndarray of shape (n_samples,)
         ``score_samples`` of the training data, in its order.
     model_, scaler_, history_, n_features_in_, feature_names_in_
@@ -184,6 +187,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         device: str = "auto",
         random_state: int | np.random.RandomState | None = None,
         verbose: int = 0,
+        categorical: list[str] | None = None,
+        ignore: list[str] | None = None,
     ) -> None:
         super().__init__(
             kind,
@@ -214,6 +219,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
             device=device,
             random_state=random_state,
             verbose=verbose,
+            categorical=categorical,
+            ignore=ignore,
         )
         self.contamination = contamination
         self.false_positive_rate = false_positive_rate
@@ -261,8 +268,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"checkpoint and resume work on one network; this detector trains "
                 f"n_estimators={self.n_estimators} (set n_estimators=1 to checkpoint)"
             )
-        X_valid = validate_samples(self, X, reset=True)
-        n_samples = len(X_valid)
+        frame: Any = X
+        table = self._uses_table(X)
+        X_valid = None if table else validate_samples(self, X, reset=True)
+        n_samples = len(frame) if X_valid is None else len(X_valid)
         n_cal = round(n_samples * self.calibration_fraction)
         if n_cal < 1 or n_samples - n_cal < 1:
             n_cal = 0
@@ -271,7 +280,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         rng = check_random_state(self.random_state)
         order = rng.permutation(n_samples)
         train_rows, cal_rows = np.sort(order[n_cal:]), np.sort(order[:n_cal])
-        x_train = self._fit_scaler(X_valid[train_rows])
+        if X_valid is None:
+            x_train = self._fit_preprocessing(frame.iloc[train_rows])
+        else:
+            x_train = self._fit_scaler(X_valid[train_rows])
         n_member = self._member_size(len(x_train))
         self.models_: list[BaseAE] = []
         scales = []
@@ -319,7 +331,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     def _typical_error(self, model: BaseAE, x_scaled: NDArray[np.float32]) -> NDArray[np.float32]:
         """Median error of each value over ``x_scaled``, floored: the member's error scale."""
         x = x_scaled.reshape(len(x_scaled), *self._model_input_shape())
-        error = self._map(model.elementwise_loss, x).reshape(len(x), *self.sample_shape_)
+        error: NDArray[Any] = self._map(model.elementwise_loss, x)
+        error = error.reshape(len(x), *self.sample_shape_)
+        if self._table() is not None:  # one scale per original column, not per encoded value
+            error = self._per_column(error.astype(np.float64))
         typical = np.median(error, axis=0)
         # a floor keeps a feature the network reconstructs perfectly from exploding the score
         floor = ERROR_SCALE_FLOOR * float(typical.max()) + np.finfo(np.float32).tiny
@@ -344,14 +359,16 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         inputs get large finite scores instead of overflowing.
         """
         x, shape = self._scaled(X)
-        total = np.zeros((len(x), *self.sample_shape_), np.float64)
+        table = self._table() is not None
+        total = np.zeros((len(x), *self.error_scale_.shape[1:]), np.float64)
         for model, scale in zip(self.models_, self.error_scale_, strict=True):
             if model.config.loss == "mse":
                 error = np.square(self._map(model, x).astype(np.float64) - x)
             else:
                 error = self._map(model.elementwise_loss, x).astype(np.float64)
-            total += error.reshape(len(x), *self.sample_shape_) / scale
-        return total / len(self.models_), shape
+            error = error.reshape(len(x), *self.sample_shape_)
+            total += (self._per_column(error) if table else error) / scale
+        return total / len(self.models_), (total.shape[1],) if table else shape
 
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
         """The anomaly score: how badly each sample is reconstructed, in scaled space.
@@ -436,6 +453,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         """Each sample's error per input feature: which features make a point anomalous.
 
         Rows average to ``reconstruction_error(X)`` (the mean over features, as the score).
+        For a table model the features are the original columns used: a one-hot group's
+        and a missing indicator's errors are summed into their column.
 
         Returns
         -------
@@ -447,7 +466,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         if hasattr(X, "columns") and hasattr(X, "index"):
             import pandas as pd
 
-            return pd.DataFrame(error, columns=X.columns, index=X.index)
+            columns = X.columns if self._table() is None else self.feature_names_in_
+            return pd.DataFrame(error, columns=columns, index=X.index)
         return error
 
     @property

@@ -67,6 +67,10 @@ class _Report:
         check_is_fitted(estimator, "model_")
         self.est = estimator
         self.kind = estimator.model_.kind
+        self.table = getattr(estimator, "preprocessor_", None)
+        if self.table is not None:
+            self._init_table(X, labels, X_train)
+            return
         self.columns = [str(c) for c in X.columns] if hasattr(X, "columns") else None
         fitted_names = getattr(estimator, "feature_names_in_", None)
         if self.columns is not None and fitted_names is not None:
@@ -85,6 +89,7 @@ class _Report:
             raise ValueError("X is empty: the report needs samples to show")
         keep = _evenly(len(data), MAX_ROWS)
         self.X = data[keep]
+        self.inputs: Any = self.X  # what the estimator's methods are given
         if labels is not None and len(np.asarray(labels)) != len(data):
             raise ValueError(
                 f"labels has {len(np.asarray(labels))} entries but X has {len(data)} samples"
@@ -96,14 +101,45 @@ class _Report:
         self.cards: list[tuple[str, str, str]] = []
         self.sections: list[tuple[str, str, str]] = []  # (id, heading, html)
 
+    def _init_table(self, X: Any, labels: ArrayLike | None, X_train: Any) -> None:
+        """A mixed-table model: figures of errors per original column; reconstructions,
+        codes and PCA in the encoded (model) space, whose inputs are named by column."""
+        if len(X) == 0:
+            raise ValueError("X is empty: the report needs samples to show")
+        if labels is not None and len(np.asarray(labels)) != len(X):
+            raise ValueError(
+                f"labels has {len(np.asarray(labels))} entries but X has {len(X)} samples"
+            )
+        keep = _evenly(len(X), MAX_ROWS)
+        self.inputs = X.iloc[keep]
+        self.X = self.est._to_model_space(self.inputs)
+        self.columns = [str(c) for c in self.est.feature_names_in_]
+        transformer = self.est.preprocessor_.transformer_
+        self.encoded_names = [str(n) for n in transformer.get_feature_names_out()]
+        self.labels = None if labels is None else np.asarray(labels)[keep]
+        self.X_train = None if X_train is None else self.est._to_model_space(X_train)
+        self.detector = hasattr(self.est, "offset_")
+        self.images = False
+        self.cards = []
+        self.sections = []
+
     # --- assembly ---------------------------------------------------------------------
 
     def render(self, title: str) -> str:
         from aekit import plots
 
         started = time.perf_counter()
-        # squared error in the data's units (a detector's reconstruction_error is its score)
-        self.squared_error = np.square(self.est.reconstruct(self.X) - self.X)
+        if self.table is None:
+            # squared error in the data's units (a detector's reconstruction_error is its score)
+            self.squared_error = np.square(self.est.reconstruct(self.X) - self.X)
+            self.value_error = self.squared_error
+            X_hat = self.est.reconstruct(self.X[:10])
+            names = self.columns
+        else:  # model space, where numbers are scaled and categories one-hot
+            X_hat_all = self.est._map(self.est.model_, self.X)
+            self.value_error = np.square(X_hat_all.astype(np.float64) - self.X)
+            self.squared_error = self.est._per_column(self.value_error)
+            X_hat, names = X_hat_all[:10], self.encoded_names
         self._metrics()
         self._add(
             "architecture",
@@ -125,18 +161,22 @@ class _Report:
                 )
             ],
         )
-        X_hat = self.est.reconstruct(self.X[:10])
         self._add(
             "reconstruction",
             "Input vs reconstruction",
             [
                 (
-                    plots.plot_reconstructions(self.X[:10], X_hat, feature_names=self.columns),
-                    "Originals and their reconstructions.",
+                    plots.plot_reconstructions(self.X[:10], X_hat, feature_names=names),
+                    "Originals and their reconstructions"
+                    + (
+                        " (encoded: scaled numbers, one-hot levels)."
+                        if names is not None and self.table is not None
+                        else "."
+                    ),
                 )
             ],
         )
-        codes = self.est.transform(self.X)
+        codes = self.est.transform(self.inputs)
         self._add(
             "latent",
             "Latent space",
@@ -158,13 +198,19 @@ class _Report:
             [
                 (
                     plots.plot_error_distribution(per_feature, feature_names=self.columns),
-                    "Error per sample and per feature.",
+                    "Error per sample and per feature"
+                    + (
+                        " (per original column, in scaled units: one-hot levels and missing "
+                        "indicators summed into their column)."
+                        if self.table is not None
+                        else "."
+                    ),
                 )
             ],
         )
         if self.detector:
             self._anomaly(plots)
-        if getattr(self.est, "noise", None):
+        if getattr(self.est, "noise", None) and self.table is None:
             self._denoising(plots)
         if getattr(self.est, "variational", False):
             self._generation(plots)
@@ -206,7 +252,7 @@ class _Report:
         from sklearn.decomposition import PCA
 
         flat = self.X.reshape(len(self.X), -1)
-        ae_mse = float(np.mean(self.squared_error))
+        ae_mse = float(np.mean(self.value_error))
         n_components = min(self.est.latent_dim, *flat.shape)
         fit_on = flat if self.X_train is None else self.X_train.reshape(len(self.X_train), -1)
         pca = PCA(n_components=n_components, random_state=0).fit(fit_on)
@@ -224,7 +270,7 @@ class _Report:
     def _anomaly(self, plots: Any) -> None:
         from sklearn.metrics import average_precision_score, roc_auc_score
 
-        scores = self.est.reconstruction_error(self.X)
+        scores = self.est.reconstruction_error(self.inputs)
         threshold = float(-self.est.offset_)  # error above it <=> decision_function below 0
         flagged = float(np.mean(scores > threshold))
         self.cards.append(("Flagged", f"{100 * flagged:.1f}%", f"threshold {threshold:.4g}"))
@@ -241,7 +287,8 @@ class _Report:
                     f"base rate {labels.mean():.3f}",
                 )
             )
-        top_errors = self.est.reconstruction_error(self.X, per_feature=True)
+        top_errors = self.est.reconstruction_error(self.inputs, per_feature=True)
+        shown = self.X if self.table is None else top_errors  # X only gives the shape
         self._add(
             "anomaly",
             "Anomaly detection",
@@ -253,7 +300,7 @@ class _Report:
                 ),
                 (
                     plots.plot_top_anomalies(
-                        self.X, scores, feature_errors=top_errors, feature_names=self.columns
+                        shown, scores, feature_errors=top_errors, feature_names=self.columns
                     ),
                     "The most anomalous samples.",
                 ),
@@ -342,7 +389,9 @@ class _Report:
             "parameters": f"{n_params:,}",
             "activation / loss": f"{config['activation']} / {config['loss']} "
             f"(output {config['output_activation']})",
-            "scaling": est.scaler_.method,
+            "scaling": est.scaler_.method
+            if self.table is None
+            else f"table: {len(self.columns or [])} columns as {est.sample_shape_[0]} inputs",
             "epochs": f"{history.n_epochs} (best {_best(history) + 1}"
             f"{', stopped early' if history.stopped_early else ''})",
             "training time": f"{history.fit_seconds:.1f} s",

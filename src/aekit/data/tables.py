@@ -1,0 +1,539 @@
+"""Mixed tables (numbers, booleans, categories, gaps) to float32 rows and back.
+
+``TablePreprocessor`` is a thin owner of a scikit-learn ``ColumnTransformer``:
+
+- numeric columns: median imputation, then ``RobustScaler(unit_variance=True)`` (median and
+  interquartile range, so one outlier does not squash the rest); a column whose
+  interquartile range is zero is scaled by its standard deviation instead, and a constant
+  one by 1;
+- boolean columns: 0/1, gaps filled with the most frequent value;
+- a ``MissingIndicator`` input (0/1) for each numeric or boolean column that had gaps in
+  training (a column without gaps in training gets none, and a gap there at scoring time is
+  imputed silently);
+- categorical columns (string, object, category, or any column named in ``categorical=``):
+  ``OneHotEncoder`` with ``max_categories=20``: the 19 most frequent levels get their own
+  input and every rarer level shares one ``other`` input; a level never seen in fit goes to
+  that ``other`` input (or, for a column with 20 levels or fewer, which has none, to all
+  zeros). A gap is its own level, ``"<missing>"``. This top-K + other bucket is how
+  columns with many levels are handled (instead of an embedding or hashing).
+
+A training column that holds no value at all is dropped with a ``UserWarning``. Fitted
+state is saved as JSON and float64 arrays (``to_state`` / ``from_state``), never pickled.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, RobustScaler
+
+from aekit.exceptions import InputError
+
+MISSING = "<missing>"  # the level a gap in a categorical column becomes
+OTHER = "<other>"  # what inverse_transform writes for the shared bucket of rare levels
+MAX_CATEGORIES = 20
+STATE_VERSION = 1
+_TRUE = {True, "True", "true", "TRUE", "1", "yes"}
+_FALSE = {False, "False", "false", "FALSE", "0", "no"}
+
+
+def _shown(names: list[str]) -> str:
+    return ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+
+
+def is_table(X: Any) -> bool:
+    """Whether ``X`` is a DataFrame that needs this preprocessing (non-numbers or gaps)."""
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "isna")):
+        return False
+    if any(getattr(dt, "kind", "O") not in "biuf" for dt in X.dtypes):
+        return True
+    return bool(X.isna().to_numpy().any())
+
+
+class TablePreprocessor:
+    """A DataFrame's columns to one float32 row per sample, and back (see the module doc).
+
+    Parameters
+    ----------
+    categorical : list of str, optional
+        Columns to one-hot encode whatever their dtype (integer codes, say).
+    ignore : list of str, optional
+        Columns to drop; they may be present or absent at scoring time.
+    max_categories : int, default=20
+        Inputs per categorical column at most, the shared ``other`` input included.
+
+    Attributes
+    ----------
+    columns_ : list of str
+        The columns used, in order (ignored and all-empty columns left out).
+    dtypes_ : dict of str to str
+        Each used column's dtype in fit.
+    kinds_ : dict of str to str
+        "numeric", "boolean" or "categorical".
+    dropped_ : list of str
+        Training columns without any value, dropped.
+    transformer_ : ColumnTransformer
+    """
+
+    def __init__(
+        self,
+        categorical: list[str] | None = None,
+        ignore: list[str] | None = None,
+        max_categories: int = MAX_CATEGORIES,
+    ) -> None:
+        self.categorical = list(categorical or [])
+        self.ignore = list(ignore or [])
+        self.max_categories = max_categories
+
+    # --- fitting -----------------------------------------------------------------------
+
+    def fit(self, frame: Any) -> TablePreprocessor:
+        """Learn column kinds, imputation values, scales and levels from ``frame``."""
+        frame = _as_frame(frame)
+        names = [str(c) for c in frame.columns]
+        if len(set(names)) != len(names):
+            twice = sorted({n for n in names if names.count(n) > 1})
+            raise InputError(f"X has duplicate column names {_shown(twice)}")
+        if len(frame) == 0:
+            raise InputError("X has 0 samples; at least 1 is needed")
+        for option, listed in (("categorical", self.categorical), ("ignore", self.ignore)):
+            unknown = [c for c in listed if c not in names]
+            if unknown:
+                raise InputError(
+                    f"{option}= names columns {_shown(unknown)} that X does not have; "
+                    f"its columns are {_shown(names)}"
+                )
+        by_name = dict(zip(names, frame.columns, strict=True))
+        kinds: dict[str, str] = {}
+        unsupported = []
+        for name in names:
+            if name in self.ignore:
+                continue
+            kind = _kind(frame[by_name[name]], forced=name in self.categorical)
+            if kind is None:
+                unsupported.append(f"{name!r} ({frame[by_name[name]].dtype})")
+            else:
+                kinds[name] = kind
+        if unsupported:
+            raise InputError(
+                f"X has columns of unsupported types: {', '.join(unsupported)}; convert them "
+                f"to numbers or strings, or pass them in ignore="
+            )
+        empty = [n for n in kinds if frame[by_name[n]].isna().all()]
+        if empty:
+            warnings.warn(
+                f"dropping training columns without any value: {_shown(empty)}",
+                UserWarning,
+                stacklevel=3,
+            )
+        self.dropped_ = empty
+        self.kinds_ = {n: k for n, k in kinds.items() if n not in empty}
+        self.columns_ = list(self.kinds_)
+        if not self.columns_:
+            raise InputError("X has no usable columns (all were ignored or empty)")
+        self.dtypes_ = {n: str(frame[by_name[n]].dtype) for n in self.columns_}
+        prepared = self._prepare(frame)
+        gappy = [
+            n for n in self.columns_ if self.kinds_[n] != "categorical" and prepared[n].isna().any()
+        ]
+        self.transformer_ = self._build(gappy)
+        self.transformer_.fit(prepared)
+        self._guard_scales(prepared)
+        return self
+
+    def _build(self, gappy: list[str]) -> ColumnTransformer:
+        numeric, boolean, categorical = (self._of_kind(k) for k in _KINDS)
+        parts: list[tuple[str, Any, list[str]]] = []
+        if numeric:
+            steps = [
+                ("impute", SimpleImputer(strategy="median")),
+                ("scale", RobustScaler(unit_variance=True)),
+            ]
+            parts.append(("numeric", Pipeline(steps), numeric))
+        if gappy:
+            parts.append(("missing", MissingIndicator(features="all"), gappy))
+        if boolean:
+            parts.append(("boolean", SimpleImputer(strategy="most_frequent"), boolean))
+        if categorical:
+            encoder = OneHotEncoder(
+                max_categories=self.max_categories,
+                handle_unknown="infrequent_if_exist",
+                sparse_output=False,
+                dtype=np.float64,
+            )
+            parts.append(("categorical", encoder, categorical))
+        return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
+
+    def _guard_scales(self, prepared: Any) -> None:
+        """Zero interquartile range: scale by the standard deviation (1 for a constant)."""
+        numeric = self._of_kind("numeric")
+        if not numeric:
+            return
+        pipeline = self.transformer_.named_transformers_["numeric"]
+        imputed = pipeline.named_steps["impute"].transform(prepared[numeric])
+        q1, q3 = np.percentile(imputed, [25, 75], axis=0)
+        std = imputed.std(axis=0)
+        scaler = pipeline.named_steps["scale"]
+        guarded = np.where(std > 0, std, 1.0)
+        scaler.scale_ = np.where(q3 > q1, scaler.scale_, guarded).astype(np.float64)
+
+    def _of_kind(self, kind: str) -> list[str]:
+        return [n for n in self.columns_ if self.kinds_[n] == kind]
+
+    # --- transforming ------------------------------------------------------------------
+
+    def check_columns(self, frame: Any) -> None:
+        """Raise ``InputError`` listing the missing and the unexpected columns of ``frame``."""
+        if not (hasattr(frame, "columns") and hasattr(frame, "dtypes")):
+            raise InputError(
+                f"this model was fitted on a table with columns {_shown(self.columns_)}; "
+                f"give a pandas DataFrame with those columns, not {type(frame).__name__}"
+            )
+        names = [str(c) for c in frame.columns]
+        missing = [n for n in self.columns_ if n not in names]
+        allowed = set(self.columns_) | set(self.ignore) | set(self.dropped_)
+        extra = [n for n in names if n not in allowed]
+        if missing or extra:
+            parts = []
+            if missing:
+                parts.append(f"missing columns {_shown(missing)}")
+            if extra:
+                parts.append(f"unexpected columns {_shown(extra)}")
+            raise InputError(
+                f"X does not match the training columns: {'; '.join(parts)} "
+                f"(expected {_shown(self.columns_)})"
+            )
+
+    def transform(self, frame: Any) -> NDArray[np.float32]:
+        """Encoded rows ``(n_samples, n_features_out_)``, float32."""
+        self.check_columns(frame)
+        out = self.transformer_.transform(self._prepare(frame))
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def fit_transform(self, frame: Any) -> NDArray[np.float32]:
+        return self.fit(frame).transform(frame)
+
+    def _prepare(self, frame: Any) -> Any:
+        """The used columns in order: numbers and booleans as float64 (NaN for gaps),
+        categories as strings (``"<missing>"`` for gaps)."""
+        import pandas as pd
+
+        by_name = {str(c): c for c in frame.columns}
+        columns: dict[str, Any] = {}
+        for name in self.columns_:
+            series = frame[by_name[name]]
+            kind = self.kinds_[name]
+            if kind == "numeric":
+                columns[name] = _numbers(series, name)
+            elif kind == "boolean":
+                columns[name] = _booleans(series, name)
+            else:
+                columns[name] = _levels(series)
+        return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+
+    # --- the way back ------------------------------------------------------------------
+
+    @property
+    def n_features_out_(self) -> int:
+        return int(sum(len(v) for v in self.feature_groups.values()))
+
+    @property
+    def feature_groups(self) -> dict[str, list[int]]:
+        """Each used column's encoded inputs: its value (or one-hot levels) and its
+        missing indicator."""
+        groups: dict[str, list[int]] = {n: [] for n in self.columns_}
+        slices = self.transformer_.output_indices_
+        for name, _, cols in self.transformer_.transformers_:
+            if name not in slices or name == "remainder":
+                continue
+            start = slices[name].start
+            if name == "categorical":
+                for col, levels in zip(cols, self._levels_out(), strict=True):
+                    groups[col] += list(range(start, start + len(levels)))
+                    start += len(levels)
+            else:
+                for i, col in enumerate(cols):
+                    groups[col].append(start + i)
+        return {n: sorted(v) for n, v in groups.items()}
+
+    def group_matrix(self) -> NDArray[np.float64]:
+        """``(n_features_out_, n_columns)`` 0/1 matrix: encoded errors @ it = per-column sums."""
+        matrix = np.zeros((self.n_features_out_, len(self.columns_)))
+        for j, indices in enumerate(self.feature_groups.values()):
+            matrix[indices, j] = 1.0
+        return matrix
+
+    def _levels_out(self) -> list[list[str]]:
+        """Each categorical column's output levels, in output order (``OTHER`` last)."""
+        if "categorical" not in self.transformer_.named_transformers_:
+            return []
+        encoder = self.transformer_.named_transformers_["categorical"]
+        infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(
+            encoder.categories_
+        )
+        out = []
+        for levels, rare in zip(encoder.categories_, infrequent, strict=True):
+            rare_set = set() if rare is None else {str(v) for v in rare}
+            kept = [str(v) for v in levels if str(v) not in rare_set]
+            out.append([*kept, OTHER] if rare_set else kept)
+        return out
+
+    def inverse_transform(self, rows: Any) -> Any:
+        """Encoded rows back to a DataFrame with the used columns and their dtypes.
+
+        Numbers are unscaled (a gap comes back where the missing indicator is above 0.5,
+        for float columns), booleans are thresholded at 0.5, and each categorical column
+        takes its highest-scoring level (``"<other>"`` for the shared bucket of rare
+        levels, a gap for ``"<missing>"``).
+        """
+        import pandas as pd
+
+        rows = np.asarray(rows, dtype=np.float64)
+        if rows.ndim != 2 or rows.shape[1] != self.n_features_out_:
+            raise InputError(
+                f"encoded rows must have shape (n_samples, {self.n_features_out_}); "
+                f"got {rows.shape}"
+            )
+        groups = self.feature_groups
+        slices = self.transformer_.output_indices_
+        named = self.transformer_.named_transformers_
+        out: dict[str, Any] = {}
+        numeric = self._of_kind("numeric")
+        if numeric:
+            values = (
+                named["numeric"].named_steps["scale"].inverse_transform(rows[:, slices["numeric"]])
+            )
+            for i, name in enumerate(numeric):
+                out[name] = self._restore_number(values[:, i], name, rows, groups[name])
+        for i, name in enumerate(self._of_kind("boolean")):
+            flags = rows[:, slices["boolean"].start + i] > 0.5
+            gap = self._gap(name, rows, groups[name])
+            if gap is None:
+                out[name] = pd.Series(
+                    flags, dtype="bool" if self.dtypes_[name] == "bool" else "boolean"
+                )
+            else:
+                out[name] = pd.array(np.where(gap, None, flags), dtype="boolean")
+        for name, levels in zip(self._of_kind("categorical"), self._levels_out(), strict=True):
+            chosen = np.asarray(levels, dtype=object)[rows[:, groups[name]].argmax(axis=1)]
+            out[name] = _restore_levels(chosen, self.dtypes_[name])
+        return pd.DataFrame({n: out[n] for n in self.columns_})
+
+    def _gap(self, name: str, rows: NDArray[np.float64], group: list[int]) -> Any:
+        """Where the missing indicator of ``name`` says a gap, or None without one."""
+        if "missing" not in self.transformer_.named_transformers_:
+            return None
+        gappy = self._gappy()
+        if name not in gappy:
+            return None
+        start = self.transformer_.output_indices_["missing"].start
+        return rows[:, start + gappy.index(name)] > 0.5
+
+    def _gappy(self) -> list[str]:
+        for name, _, cols in self.transformer_.transformers_:
+            if name == "missing":
+                return list(cols)
+        return []
+
+    def _restore_number(
+        self, values: NDArray[np.float64], name: str, rows: NDArray[np.float64], group: list[int]
+    ) -> Any:
+        import pandas as pd
+
+        dtype = self.dtypes_[name]
+        gap = self._gap(name, rows, group)
+        if dtype in _NUMPY_INTS:  # never had gaps: numpy integers cannot hold them
+            return pd.Series(np.round(values)).astype(dtype)
+        if gap is not None:
+            values = np.where(gap, np.nan, values)
+        try:
+            return pd.Series(values).astype(dtype)
+        except (TypeError, ValueError):
+            return pd.Series(values)
+
+    # --- model files -------------------------------------------------------------------
+
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float64]]]:
+        """JSON-ready settings and levels, and the fitted statistics as float64 arrays."""
+        named = self.transformer_.named_transformers_
+        state: dict[str, Any] = {
+            "version": STATE_VERSION,
+            "categorical": self.categorical,
+            "ignore": self.ignore,
+            "max_categories": int(self.max_categories),
+            "columns": self.columns_,
+            "kinds": self.kinds_,
+            "dtypes": self.dtypes_,
+            "dropped": self.dropped_,
+            "gappy": self._gappy(),
+        }
+        arrays: dict[str, NDArray[np.float64]] = {}
+        if "numeric" in named:
+            steps = named["numeric"].named_steps
+            arrays["numeric.median"] = np.asarray(steps["impute"].statistics_, np.float64)
+            arrays["numeric.center"] = np.asarray(steps["scale"].center_, np.float64)
+            arrays["numeric.scale"] = np.asarray(steps["scale"].scale_, np.float64)
+        if "boolean" in named:
+            arrays["boolean.fill"] = np.asarray(named["boolean"].statistics_, np.float64)
+        if "categorical" in named:
+            encoder = named["categorical"]
+            infrequent = getattr(encoder, "infrequent_categories_", None)
+            state["levels"] = [[str(v) for v in c] for c in encoder.categories_]
+            state["infrequent"] = [
+                None if r is None else [str(v) for v in r]
+                for r in (infrequent or [None] * len(encoder.categories_))
+            ]
+        return state, arrays
+
+    @classmethod
+    def from_state(
+        cls, state: dict[str, Any], arrays: dict[str, NDArray[Any]]
+    ) -> TablePreprocessor:
+        """Rebuild a fitted preprocessor from ``to_state``'s output.
+
+        The ``ColumnTransformer`` is fitted on a few synthetic rows with the same columns,
+        levels and rare levels, then given the saved statistics, so its outputs equal the
+        original's bit for bit.
+        """
+        if state.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown table preprocessor state version {state.get('version')!r}")
+        self = cls(state["categorical"], state["ignore"], int(state["max_categories"]))
+        self.columns_ = list(state["columns"])
+        self.kinds_ = dict(state["kinds"])
+        self.dtypes_ = dict(state["dtypes"])
+        self.dropped_ = list(state["dropped"])
+        self.transformer_ = self._build(list(state["gappy"]))
+        self.transformer_.fit(self._synthetic(state))
+        named = self.transformer_.named_transformers_
+        if "numeric" in named:
+            steps = named["numeric"].named_steps
+            steps["impute"].statistics_ = np.asarray(arrays["numeric.median"], np.float64)
+            steps["scale"].center_ = np.asarray(arrays["numeric.center"], np.float64)
+            steps["scale"].scale_ = np.asarray(arrays["numeric.scale"], np.float64)
+        if "boolean" in named:
+            named["boolean"].statistics_ = np.asarray(arrays["boolean.fill"], np.float64)
+        if "categorical" in named and self.to_state()[0]["levels"] != state["levels"]:
+            raise ValueError("the saved categorical levels could not be rebuilt")
+        return self
+
+    def _synthetic(self, state: dict[str, Any]) -> Any:
+        """Rows that make a ColumnTransformer learn the saved levels and rare levels:
+        each kept level twice, each rare one once."""
+        import pandas as pd
+
+        categorical = self._of_kind("categorical")
+        values: dict[str, list[Any]] = {}
+        for name, levels, rare in zip(
+            categorical, state.get("levels", []), state.get("infrequent", []), strict=True
+        ):
+            rare_set = set(rare or [])
+            kept = [v for v in levels if v not in rare_set]
+            values[name] = [v for v in kept for _ in range(2)] + [
+                v for v in levels if v in rare_set
+            ]
+        n = max([2, *(len(v) for v in values.values())])
+        columns: dict[str, Any] = {}
+        for name in self.columns_:
+            if name in values:
+                column = values[name]
+                columns[name] = column + [column[0]] * (n - len(column))
+            else:
+                numbers = np.arange(n, dtype=np.float64) % 2
+                if name in state["gappy"]:
+                    numbers[0] = np.nan
+                columns[name] = numbers
+        return pd.DataFrame(columns)
+
+
+_KINDS = ("numeric", "boolean", "categorical")
+_NUMPY_INTS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+
+
+def _as_frame(X: Any) -> Any:
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
+        raise InputError(f"a table needs a pandas DataFrame, not {type(X).__name__}")
+    return X
+
+
+def _kind(series: Any, *, forced: bool) -> str | None:
+    """The column kind its dtype implies, or None for a type aekit cannot use."""
+    dtype = series.dtype
+    if forced:
+        return "categorical"
+    name = str(dtype)
+    if name in ("bool", "boolean"):
+        return "boolean"
+    if getattr(dtype, "kind", "O") in "iuf":
+        return "numeric"
+    if name == "category" or getattr(dtype, "kind", "O") in "OSU" or name.startswith("str"):
+        present = series.dropna()
+        if len(present) and all(isinstance(v, (bool, np.bool_)) for v in present):
+            return "boolean"  # True / False with gaps reads as object
+        return "categorical"
+    return None
+
+
+def _numbers(series: Any, name: str) -> NDArray[np.float64]:
+    import pandas as pd
+
+    values = pd.to_numeric(series, errors="coerce")
+    bad = series.notna().to_numpy() & values.isna().to_numpy()
+    if bad.any():
+        example = series[bad].iloc[0]
+        raise InputError(
+            f"column {name!r} was numeric in fit but holds non-numeric values such as "
+            f"{example!r} (rows {np.flatnonzero(bad)[:5].tolist()}); fix them or refit with "
+            f"categorical=[{name!r}]"
+        )
+    out = np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
+    if np.isinf(out).any():
+        rows = np.flatnonzero(np.isinf(out))[:5].tolist()
+        raise InputError(f"column {name!r} holds infinity (rows {rows}); clip or drop it first")
+    return out
+
+
+def _booleans(series: Any, name: str) -> NDArray[np.float64]:
+    present = series.notna().to_numpy()
+    out = np.full(len(series), np.nan)
+    for i, value in zip(np.flatnonzero(present), series[present], strict=True):
+        key = value if isinstance(value, (bool, int, str, np.bool_, np.integer)) else None
+        if key is not None and key in _TRUE:
+            out[i] = 1.0
+        elif key is not None and key in _FALSE:
+            out[i] = 0.0
+        else:
+            raise InputError(
+                f"column {name!r} was boolean in fit but holds {value!r} (row {i}); "
+                f"expected True or False"
+            )
+    return out
+
+
+def _levels(series: Any) -> NDArray[Any]:
+    values = series.astype(object).to_numpy()
+    gaps = series.isna().to_numpy()
+    return np.asarray([MISSING if g else str(v) for v, g in zip(values, gaps, strict=True)], object)
+
+
+def _restore_levels(chosen: NDArray[Any], dtype: str) -> Any:
+    import pandas as pd
+
+    series = pd.Series(chosen, dtype=object).where(chosen != MISSING, None)
+    if dtype == "category":
+        return series.astype("category")
+    if dtype.startswith("str"):
+        return series.astype(dtype)
+    if dtype in _NUMPY_INTS or dtype.startswith("float"):
+        numbers = pd.to_numeric(series, errors="coerce")
+        if numbers.notna().sum() == series.notna().sum():
+            try:
+                return numbers.astype(dtype)
+            except (TypeError, ValueError):
+                return numbers
+    return series

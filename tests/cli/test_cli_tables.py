@@ -1,0 +1,116 @@
+"""The command line on a CSV with strings and gaps: fit, score, reconstruct, encode, report."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import aekit
+
+
+def aekit_cli(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [sys.executable, "-m", "aekit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"aekit {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+def shop_table(n: int = 300) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "order_id": np.arange(n),
+            "amount": rng.normal(50, 5, n).round(2),
+            "city": rng.choice(["paris", "oslo", "rome"], n),
+            "store": rng.integers(0, 4, n),  # integer codes: categorical only when told
+            "online": rng.random(n) > 0.5,
+        }
+    )
+    frame.loc[::13, "amount"] = np.nan
+    frame.loc[::17, "city"] = None
+    return frame
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("cli-tables")
+    frame = shop_table()
+    frame.to_csv(folder / "shop.csv", index=False)
+    frame.drop(columns=["city"]).to_csv(folder / "no-city.csv", index=False)
+    aekit_cli(
+        "fit",
+        "shop.csv",
+        "-o",
+        "detector.safetensors",
+        "--detector",
+        "--categorical",
+        "store",
+        "--ignore",
+        "order_id",
+        "--max-epochs",
+        "3",
+        "--quiet",
+        cwd=folder,
+    )
+    return folder
+
+
+def test_fit_records_the_overrides(workdir: Path) -> None:
+    model = aekit.load(workdir / "detector.safetensors")
+    assert model.get_params()["categorical"] == ["store"]
+    assert model.preprocessor_.kinds_ == {
+        "amount": "numeric",
+        "city": "categorical",
+        "store": "categorical",
+        "online": "boolean",
+    }
+    info = aekit_cli("info", "detector.safetensors", cwd=workdir).stdout
+    assert "store" in info and "categorical (4 inputs)" in info
+
+
+def test_score_with_explain_names_the_columns(workdir: Path) -> None:
+    aekit_cli("score", "detector.safetensors", "shop.csv", "-o", "s.csv", "--explain", cwd=workdir)
+    scores = pd.read_csv(workdir / "s.csv")
+    errors = [f"error:{c}" for c in ("amount", "city", "store", "online")]
+    assert list(scores.columns) == ["reconstruction_error", "p_value", "is_anomaly", *errors]
+    assert len(scores) == 300 and np.isfinite(scores.to_numpy()).all()
+    np.testing.assert_allclose(scores[errors].mean(axis=1), scores["reconstruction_error"], 1e-5)
+
+
+def test_reconstruct_and_encode_write_tables(workdir: Path) -> None:
+    aekit_cli("reconstruct", "detector.safetensors", "shop.csv", "-o", "r.parquet", cwd=workdir)
+    back = pd.read_parquet(workdir / "r.parquet")
+    assert list(back.columns) == ["amount", "city", "store", "online"]
+    assert back["online"].dtype == bool and set(back["store"]) <= {0, 1, 2, 3}
+    aekit_cli("encode", "detector.safetensors", "shop.csv", "-o", "codes.csv", cwd=workdir)
+    assert pd.read_csv(workdir / "codes.csv").shape == (300, 2)
+
+
+def test_report_on_a_mixed_table_model(workdir: Path) -> None:
+    aekit_cli("report", "detector.safetensors", "shop.csv", "-o", "r.html", cwd=workdir)
+    page = (workdir / "r.html").read_text()
+    assert "Reconstruction error" in page and "table: 4 columns" in page
+
+
+def test_missing_column_is_one_line_and_exit_1(workdir: Path) -> None:
+    result = aekit_cli(
+        "score", "detector.safetensors", "no-city.csv", "-o", "x.csv", cwd=workdir, check=False
+    )
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "missing columns 'city'" in lines[0], result.stderr
+    assert not (workdir / "x.csv").exists()
