@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -135,6 +135,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         ``scaler_`` is fitted on all non-calibration rows and shared by the members.
     """
 
+    # PyTorch's default init, not Glorot: smaller first weights suit short training here
+    _weight_init: ClassVar[str] = "torch"
     _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
         **Autoencoder._parameter_constraints,
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
