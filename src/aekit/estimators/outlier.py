@@ -23,6 +23,15 @@ from aekit.training import Callback
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
 AUTO_MAX_SAMPLES = 4096  # max_samples="auto": rows per member, at most
+CODE_RIDGE = 1e-6  # added to the code covariance, relative to its mean variance
+
+
+def _mahalanobis(
+    codes: NDArray[np.float64], centre: NDArray[np.float64], precision: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Squared Mahalanobis distance of each row of ``codes``."""
+    d = codes - centre
+    return np.asarray(np.einsum("ij,jk,ik->i", d, precision, d), dtype=np.float64)
 
 
 class AnomalyDetector(OutlierMixin, Autoencoder):
@@ -143,6 +152,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         "false_positive_rate": [None, Interval(Real, 0, 1, closed="neither")],
         "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "latent_weight": [Interval(Real, 0, None, closed="left")],
         "max_samples": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -159,6 +169,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         calibration_fraction: float = 0.2,
         n_estimators: int = 5,
         max_samples: int | float | str = "auto",
+        latent_weight: float = 1.0,
         latent_dim: int = 2,
         hidden_dims: tuple[int, ...] | None = (64, 32),
         channels: tuple[int, ...] | None = None,
@@ -222,6 +233,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         self.calibration_fraction = calibration_fraction
         self.n_estimators = n_estimators
         self.max_samples = max_samples
+        self.latent_weight = latent_weight
 
     # --- fitting -------------------------------------------------------------------
 
@@ -276,7 +288,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         x_train = self._fit_scaler(X_valid[train_rows])
         n_member = self._member_size(len(x_train))
         self.models_: list[BaseAE] = []
-        scales = []
+        scales, centres, precisions, code_scales = [], [], [], []
         for _ in range(self.n_estimators):
             rows = np.sort(rng.choice(len(x_train), n_member, replace=False))
             model, history = self._train_network(
@@ -292,13 +304,20 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 first_history = history
             self.models_.append(model)
             scales.append(self._typical_error(model, x_train[rows]))
+            centre, precision, code_scale = self._code_distribution(model, x_train[rows])
+            centres.append(centre)
+            precisions.append(precision)
+            code_scales.append(code_scale)
             if stop is not None and stop.is_set():
                 first_history.interrupted = True
                 break
         self.model_, self.history_ = self.models_[0], first_history
         self.error_scale_ = np.stack(scales)
+        self.code_mean_ = np.stack(centres)
+        self.code_precision_ = np.stack(precisions)
+        self.code_scale_ = np.asarray(code_scales, np.float64)
         self._n_features_out = self.latent_dim
-        errors = self.reconstruction_error(X)
+        errors = self.anomaly_score(X)
         self.training_scores_ = -errors.astype(np.float64)
         self.calibration_scores_ = np.sort(errors[cal_rows])
         if self.false_positive_rate is not None:
@@ -326,6 +345,22 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         # a floor keeps a feature the network reconstructs perfectly from exploding the score
         floor = ERROR_SCALE_FLOOR * float(typical.max()) + np.finfo(np.float32).tiny
         return np.maximum(typical, floor).astype(np.float32)
+
+    def _code_distribution(
+        self, model: BaseAE, x_scaled: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """Mean, precision matrix and median squared Mahalanobis distance of the codes."""
+        x = x_scaled.reshape(len(x_scaled), *self._model_input_shape())
+        codes = self._map(model.encode, x).astype(np.float64)
+        centre = codes.mean(axis=0)
+        covariance = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
+        # a ridge keeps a collapsed code direction from dividing by zero
+        ridge = CODE_RIDGE * float(np.trace(covariance)) / len(covariance) + 1e-12
+        precision = np.asarray(
+            np.linalg.inv(covariance + ridge * np.eye(len(covariance))), np.float64
+        )
+        distance = _mahalanobis(codes, centre, precision)
+        return centre, precision, float(max(np.median(distance), 1e-12))
 
     def _check_calibration_size(self, n_samples: int, n_cal: int, alpha: float) -> None:
         needed = int(np.ceil(1.0 / alpha - 1.0 - 1e-9))
@@ -377,16 +412,51 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
             return error.reshape(len(error), *shape)
         return np.asarray(error.reshape(len(error), -1).mean(axis=1), dtype=np.float64)
 
+    def code_distance(self, X: ArrayLike) -> NDArray[np.float64]:
+        """How unusual each sample's code is: squared Mahalanobis distance, relative.
+
+        For each member, the distance of the sample's latent code from the mean code of
+        the rows it trained on (with their covariance), divided by its median over those
+        rows (so 1 is typical), averaged over members.
+
+        Returns
+        -------
+        distance : ndarray of shape (n_samples,)
+        """
+        x, _ = self._scaled(X)
+        total = np.zeros(len(x), np.float64)
+        for model, centre, precision, scale in zip(
+            self.models_, self.code_mean_, self.code_precision_, self.code_scale_, strict=True
+        ):
+            codes = self._map(model.encode, x).astype(np.float64)
+            total += _mahalanobis(codes, centre, precision) / scale
+        return total / len(self.models_)
+
+    def anomaly_score(self, X: ArrayLike) -> NDArray[np.float64]:
+        """The positive anomaly score: ``reconstruction_error + latent_weight * code_distance``.
+
+        Higher means more anomalous; ``score_samples(X) == -anomaly_score(X)``, and the
+        thresholds, ``calibration_scores_`` and ``pvalues`` are on this scale.
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,)
+        """
+        score = self.reconstruction_error(X)
+        if self.latent_weight > 0:
+            score = score + float(self.latent_weight) * self.code_distance(X)
+        return np.asarray(score, dtype=np.float64)
+
     # float64 where Autoencoder gives float32: scikit-learn's outlier checks require it
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:  # type: ignore[override]
-        """Normality score, ``-reconstruction_error(X)``: lower means more anomalous.
+        """Normality score, ``-anomaly_score(X)``: lower means more anomalous.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
             float64, as scikit-learn's outlier detectors give.
         """
-        return -self.reconstruction_error(X).astype(np.float64)
+        return -self.anomaly_score(X)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
         """``score_samples(X) - offset_``: negative for anomalies, positive for normal points.
@@ -430,7 +500,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"with calibration_fraction={self.calibration_fraction}; refit with "
                 f"calibration_fraction > 0 (e.g. 0.2)"
             )
-        errors = self.reconstruction_error(X)
+        errors = self.anomaly_score(X)
         n_at_least = len(cal) - np.searchsorted(cal, errors, side="left")
         return np.asarray((1.0 + n_at_least) / (len(cal) + 1.0), dtype=np.float64)
 
@@ -466,6 +536,9 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float64)
         arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
         arrays["error_scale"] = np.asarray(self.error_scale_, np.float32)
+        arrays["code_mean"] = np.asarray(self.code_mean_, np.float64)
+        arrays["code_precision"] = np.asarray(self.code_precision_, np.float64)
+        arrays["code_scale"] = np.asarray(self.code_scale_, np.float64)
         return state, arrays
 
     def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
@@ -483,3 +556,13 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"{len(self.models_)} networks but {len(error_scale)} rows of error scales"
             )
         self.error_scale_ = error_scale
+        if "code_mean" in arrays:
+            self.code_mean_ = np.asarray(arrays["code_mean"], np.float64)
+            self.code_precision_ = np.asarray(arrays["code_precision"], np.float64)
+            self.code_scale_ = np.asarray(arrays["code_scale"], np.float64)
+        else:  # written before the code-distance term: its scores were reconstruction only
+            self.latent_weight = 0.0
+            k = self.latent_dim
+            self.code_mean_ = np.zeros((len(self.models_), k))
+            self.code_precision_ = np.tile(np.eye(k), (len(self.models_), 1, 1))
+            self.code_scale_ = np.ones(len(self.models_))

@@ -102,7 +102,7 @@ class _Report:
         from aekit import plots
 
         started = time.perf_counter()
-        # squared error in the data's units (a detector's reconstruction_error is its score)
+        # squared error in the data's units (a detector's score is on the scaled errors)
         self.squared_error = np.square(self.est.reconstruct(self.X) - self.X)
         self._metrics()
         self._add(
@@ -224,8 +224,8 @@ class _Report:
     def _anomaly(self, plots: Any) -> None:
         from sklearn.metrics import average_precision_score, roc_auc_score
 
-        scores = self.est.reconstruction_error(self.X)
-        threshold = float(-self.est.offset_)  # error above it <=> decision_function below 0
+        scores = self.est.anomaly_score(self.X)
+        threshold = float(-self.est.offset_)  # score above it <=> decision_function below 0
         flagged = float(np.mean(scores > threshold))
         self.cards.append(("Flagged", f"{100 * flagged:.1f}%", f"threshold {threshold:.4g}"))
         labels = None
