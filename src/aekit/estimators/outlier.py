@@ -44,10 +44,11 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
 
     Signs follow scikit-learn (as in ``IsolationForest``), **not PyOD**:
 
-    - ``score_samples(X)``: higher means more normal; it is ``-reconstruction_error(X)``.
+    - ``score_samples(X)``: higher means more normal; it is ``-anomaly_score(X)``.
     - ``decision_function(X) = score_samples(X) - offset_``: negative for anomalies.
     - ``predict(X)``: ``-1`` for anomalies, ``1`` for normal points.
-    - ``reconstruction_error(X)``: the positive anomaly score, higher means more anomalous.
+    - ``anomaly_score(X)``: the positive score, higher means more anomalous; it is
+      ``reconstruction_error(X) + latent_weight * code_distance(X)``.
 
     PyOD's scores and labels are reversed; to translate::
 
@@ -63,10 +64,21 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     rather than ``"robust"`` scaling: a skewed or discrete feature with a tiny
     interquartile range would blow up to huge scaled values and swamp the rest.
 
+    The score adds a **code distance** to that reconstruction error: the squared
+    Mahalanobis distance of the sample's latent code from the codes of the training rows,
+    divided by its median over them (so 1 is typical, like each feature's error). The
+    two terms catch different anomalies, as in probabilistic PCA's likelihood (a
+    residual term plus a Mahalanobis term in the subspace): the reconstruction error
+    flags points off the data's manifold, the code distance flags points on it but far
+    out along it, which a network reconstructs well (extreme but "in-pattern" values).
+    On the ADBench sets of ``bench/anomaly_adbench.py`` the sum raised the mean ROC-AUC
+    from 0.812 (reconstruction only) to about 0.827; ``latent_weight=0`` turns it off.
+    ``explain`` splits only the reconstruction part over features.
     **Ensemble.** ``n_estimators`` networks are trained, each on its own random subsample
     (without replacement) of at most ``max_samples`` training rows and with its own seed
     drawn from ``random_state``; each member's errors are divided by its own per-value
-    medians (over the rows it trained on), and the score averages them over members.
+    medians (over the rows it trained on), its code distances by their own median, and
+    the score averages both over members.
     Averaging removes much of the seed-to-seed noise of short-trained networks, and the
     subsample bounds each member's cost on large data. The defaults were chosen on the
     ADBench sets of ``bench/anomaly_adbench.py``: there, subsamples of a few hundred rows
@@ -101,20 +113,27 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         Share of the training samples held out for ``pvalues`` and ``false_positive_rate``.
     n_estimators : int, default=5
         Networks in the ensemble.
+    latent_weight : float >= 0, default=1.0
+        Weight of ``code_distance`` in the score; 0 scores by reconstruction error alone.
     max_samples : "auto", int or float in (0, 1], default="auto"
         Training rows per network, drawn without replacement from the non-calibration
         rows: an int is a count, a float a share; "auto" means ``min(n, 4096)``.
     latent_dim : int, default=2
-        A tight code: the network cannot learn to copy rare points as well.
+        A tight code: the network cannot learn to copy rare points as well (4 scored
+        0.803 against 0.812 on ADBench, reconstruction only).
     hidden_dims : tuple of int, default=(64, 32)
     activation : str, default="tanh"
         Saturating units bound the code and the reconstructions, so extreme points get
-        large errors instead of being extrapolated and copied.
+        large errors instead of being extrapolated and copied. The networks start from
+        PyTorch's default initialisation rather than Glorot's (aekit's default for other
+        estimators): its smaller first weights suited these short runs (ADBench mean
+        ROC-AUC 0.812 against 0.800, reconstruction only).
     dropout : float, default=0.2
     weight_decay : float, default=1e-4
     scale : str, default="standard"
     max_epochs : int, default=20
-        Short training: an autoencoder memorises the anomalies in its training data late.
+        Short training: an autoencoder memorises the anomalies in its training data late
+        (10 epochs was too short: 0.816 against 0.827 on ADBench).
     batch_size : int or "auto", default=128
     validation_fraction : float, default=0.0
         The best epoch is picked on the training loss: anomalies need no held-out
@@ -129,14 +148,18 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     threshold_ : float
         ``-offset_``: reconstruction errors above it are anomalies.
     calibration_scores_ : ndarray of shape (n_calibration,)
-        Reconstruction errors of the held-out calibration samples, sorted (empty when
-        there is no calibration split).
+        Anomaly scores of the held-out calibration samples, sorted (empty when there is
+        no calibration split).
     models_ : list of BaseAE
         The ``n_estimators`` trained networks; ``models_[0] is model_``, so code that
         uses one network (``transform``, ``reconstruct``, plots) sees the first member.
     error_scale_ : ndarray of shape (n_estimators, n_features) or (n_estimators, *sample shape)
         Median error of each value over the samples each member trained on; that member's
         errors are divided by it.
+    code_mean_, code_precision_ : ndarray of shape (n_estimators, latent_dim[, latent_dim])
+        Mean and inverse covariance of each member's codes of the rows it trained on.
+    code_scale_ : ndarray of shape (n_estimators,)
+        Median squared Mahalanobis distance of those codes; distances are divided by it.
     training_scores_ : ndarray of shape (n_samples,)
         ``score_samples`` of the training data, in its order.
     model_, scaler_, history_, n_features_in_, feature_names_in_
@@ -391,7 +414,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         return total / len(self.models_), shape
 
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
-        """The anomaly score: how badly each sample is reconstructed, in scaled space.
+        """The reconstruction part of the score: how badly each sample is reconstructed.
 
         Unlike ``Autoencoder.reconstruction_error`` (data units), the error is the
         training loss of each value after scaling, so features count alike.
@@ -405,7 +428,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         Returns
         -------
         error : ndarray of shape (n_samples,), or X's shape with ``per_feature=True``
-            Higher means more anomalous; ``score_samples(X) == -error``.
+            Higher means more anomalous; ``anomaly_score(X)`` adds the code distance.
         """
         error, shape = self._elementwise_error(X)
         if per_feature:
@@ -507,7 +530,9 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     def explain(self, X: ArrayLike) -> Any:
         """Each sample's error per input feature: which features make a point anomalous.
 
-        Rows average to ``reconstruction_error(X)`` (the mean over features, as the score).
+        Rows average to ``reconstruction_error(X)``, the reconstruction part of the score;
+        the rest of ``anomaly_score(X)`` is ``latent_weight * code_distance(X)``, which
+        belongs to no single feature.
 
         Returns
         -------
@@ -524,7 +549,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
 
     @property
     def threshold_(self) -> float:
-        """Reconstruction errors above this are anomalies (``-offset_``)."""
+        """Anomaly scores above this are anomalies (``-offset_``)."""
         check_is_fitted(self, "offset_")
         return -float(self.offset_)
 
