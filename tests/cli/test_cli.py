@@ -254,13 +254,19 @@ def test_score_with_a_detector_writes_scores_pvalues_and_labels(data_dir, tmp_pa
     )
     result = aekit("score", "det.safetensors", "breastw.npy", "-o", "scores.csv", cwd=tmp_path)
     scores = pd.read_csv(tmp_path / "scores.csv")
-    assert list(scores.columns) == ["reconstruction_error", "p_value", "is_anomaly"]
+    assert list(scores.columns) == [
+        "anomaly_score",
+        "reconstruction_error",
+        "p_value",
+        "is_anomaly",
+    ]
+    assert (scores.anomaly_score > scores.reconstruction_error).all()  # plus code distance
     assert f"{int(scores.is_anomaly.sum())} of {len(scores)} samples flagged" in result.stdout
     assert ((scores.p_value > 0) & (scores.p_value <= 1)).all()
     assert (scores.is_anomaly == (scores.p_value <= 0.05)).all()
     from sklearn.metrics import roc_auc_score
 
-    assert roc_auc_score(data["y"], scores.reconstruction_error) > 0.8
+    assert roc_auc_score(data["y"], scores.anomaly_score) > 0.8
     text = aekit("info", "det.safetensors", cwd=tmp_path).stdout
     assert "false_positive_rate=0.05" in text
 

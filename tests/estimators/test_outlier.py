@@ -66,7 +66,10 @@ def test_scikit_learn_contract(estimator: AnomalyDetector, check: Any) -> None:
 def test_signs_and_labels(fitted: AnomalyDetector, cardio: Data) -> None:
     X, _ = cardio
     scores = fitted.score_samples(X)
-    np.testing.assert_array_equal(scores, -fitted.reconstruction_error(X))
+    np.testing.assert_array_equal(scores, -fitted.anomaly_score(X))
+    np.testing.assert_allclose(
+        fitted.anomaly_score(X), fitted.reconstruction_error(X) + fitted.code_distance(X)
+    )
     decision = fitted.decision_function(X)
     np.testing.assert_allclose(decision, scores - fitted.offset_, rtol=1e-6, atol=1e-6)
     labels = fitted.predict(X)
@@ -85,7 +88,21 @@ def test_contamination_flags_that_share_of_training_points(cardio: Data) -> None
 
 def test_real_anomalies_are_found(fitted: AnomalyDetector, cardio: Data) -> None:
     X, y = cardio
+    assert roc_auc_score(y, fitted.anomaly_score(X)) > 0.8
     assert roc_auc_score(y, fitted.reconstruction_error(X)) > 0.8
+
+
+def test_code_distance_is_relative_to_the_training_codes(cardio: Data) -> None:
+    X, _ = cardio
+    detector = AnomalyDetector(n_estimators=1, calibration_fraction=0.0, **FAST).fit(X)
+    distance = detector.code_distance(X)
+    assert np.median(distance) == pytest.approx(1.0, rel=1e-3)  # one member, all rows
+    codes = detector.transform(X).astype(np.float64)
+    centred = codes - codes.mean(axis=0)
+    expected = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(np.cov(codes.T, bias=True)), centred)
+    np.testing.assert_allclose(distance, expected / np.median(expected), rtol=1e-3)
+    detector.set_params(latent_weight=0.0)
+    np.testing.assert_array_equal(detector.anomaly_score(X), detector.reconstruction_error(X))
 
 
 def test_conformal_false_alarm_bound(
@@ -157,6 +174,8 @@ def test_save_load_gives_identical_outputs(
         np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(fitted, method)(X))
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
     np.testing.assert_array_equal(loaded.error_scale_, fitted.error_scale_)
+    for name in ("code_mean_", "code_precision_", "code_scale_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
     np.testing.assert_array_equal(loaded.calibration_scores_, fitted.calibration_scores_)
 
 

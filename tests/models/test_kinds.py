@@ -114,3 +114,16 @@ def test_bad_configuration_values(key, value, message):
 def test_bce_needs_a_sigmoid_output():
     with pytest.raises(ValueError, match="loss='bce' needs output_activation='sigmoid'"):
         build_model("dense", {"input_shape": (4,), "latent_dim": 2, "loss": "bce"})
+
+
+def test_weight_init_schemes() -> None:
+    config = {"input_shape": (6,), "latent_dim": 2, "hidden_dims": (8,)}
+    glorot = build_model("dense", config)
+    linears = [m for m in glorot.modules() if isinstance(m, torch.nn.Linear)]
+    assert all(float(m.bias.abs().max()) == 0.0 for m in linears)  # Glorot: zero biases
+    torch.manual_seed(0)
+    default = build_model("dense", config, init="torch")
+    linears = [m for m in default.modules() if isinstance(m, torch.nn.Linear)]
+    assert all(float(m.bias.abs().max()) > 0.0 for m in linears)  # PyTorch: uniform biases
+    with pytest.raises(ValueError, match="unknown weight init 'he'"):
+        build_model("dense", config, init="he")

@@ -22,7 +22,8 @@ EPILOG = {
     "encode": "example:\n  aekit encode model.safetensors data.csv -o codes.csv",
     "reconstruct": "example:\n  aekit reconstruct model.safetensors data.npy -o reconstructed.npy",
     "score": "example:\n  aekit score detector.safetensors new.csv -o scores.csv\n"
-    "  (columns: reconstruction_error, higher = more anomalous; and for a detector\n"
+    "  (columns: reconstruction_error, higher = more anomalous; a detector writes\n"
+    "   anomaly_score (its reconstruction_error plus code_distance) first, then\n"
     "   p_value and is_anomaly, 1 for anomalies; --explain adds error:COLUMN for each column)",
     "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
@@ -335,8 +336,10 @@ def cmd_score(args: argparse.Namespace) -> None:
     errors = _in_chunks(model.reconstruction_error, X, args.quiet, "scoring")
     columns, values = ["reconstruction_error"], [errors]
     if hasattr(model, "pvalues"):
-        columns += ["p_value", "is_anomaly"]
-        values += [
+        columns = ["anomaly_score", *columns, "p_value", "is_anomaly"]
+        values = [
+            _in_chunks(model.anomaly_score, X, True, ""),
+            *values,
             _in_chunks(model.pvalues, X, True, ""),
             (_in_chunks(model.predict, X, True, "") == -1).astype(np.float32),
         ]
@@ -400,7 +403,7 @@ def cmd_info(args: argparse.Namespace) -> None:
             if model.false_positive_rate is not None
             else f"contamination={model.contamination}"
         )
-        summary["threshold"] = {"reconstruction_error_above": -float(model.offset_), "rule": rule}
+        summary["threshold"] = {"anomaly_score_above": -float(model.offset_), "rule": rule}
     if args.json:
         print(json.dumps(summary, indent=2))
         return

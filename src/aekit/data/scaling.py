@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
+from aekit.exceptions import InputError
+
 SCALE_METHODS = ("auto", "minmax", "standard", "robust", "none")
 
 
@@ -60,8 +62,14 @@ class Scaler:
     def transform(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
         if self.method == "none":
             return X
-        with np.errstate(over="ignore"):  # beyond float32 becomes inf; inference reports it
-            return ((X - self.offset) / self.scale).astype(np.float32, copy=False)
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported below
+            out = ((X - self.offset) / self.scale).astype(np.float32, copy=False)
+        if not np.isfinite(out).all() and np.isfinite(X).all():
+            raise InputError(
+                f"X has values too large to scale in float32 (up to {np.abs(X).max():.3g}, "
+                f"against a training spread of {self.scale.min():.3g}); check its units"
+            )
+        return out
 
     def inverse_transform(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
         if self.method == "none":

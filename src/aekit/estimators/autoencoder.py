@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Callable
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import torch
@@ -168,6 +168,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Column names, when ``fit`` was given a DataFrame (the columns used, for a table).
     """
 
+    _weight_init: ClassVar[str] = "glorot"  # linear layers; see aekit.models._layers
     _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
         "kind": [_KindName()],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -409,7 +410,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         try:
             with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
                 torch.manual_seed(seed)
-                model = self.model_ = build_model(self.kind, self._model_config())
+                model = self.model_ = build_model(
+                    self.kind, self._model_config(), init=self._weight_init
+                )
                 self._n_features_out = self.latent_dim
                 loop_state = self._resume_state(resume) if resume is not None else None
                 history = train(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from numbers import Integral, Real
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -23,6 +23,15 @@ from aekit.training import Callback
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
 AUTO_MAX_SAMPLES = 4096  # max_samples="auto": rows per member, at most
+CODE_RIDGE = 1e-6  # added to the code covariance, relative to its mean variance
+
+
+def _mahalanobis(
+    codes: NDArray[np.float64], centre: NDArray[np.float64], precision: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Squared Mahalanobis distance of each row of ``codes``."""
+    d = codes - centre
+    return np.asarray(np.einsum("ij,jk,ik->i", d, precision, d), dtype=np.float64)
 
 
 class AnomalyDetector(OutlierMixin, Autoencoder):
@@ -35,10 +44,11 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
 
     Signs follow scikit-learn (as in ``IsolationForest``), **not PyOD**:
 
-    - ``score_samples(X)``: higher means more normal; it is ``-reconstruction_error(X)``.
+    - ``score_samples(X)``: higher means more normal; it is ``-anomaly_score(X)``.
     - ``decision_function(X) = score_samples(X) - offset_``: negative for anomalies.
     - ``predict(X)``: ``-1`` for anomalies, ``1`` for normal points.
-    - ``reconstruction_error(X)``: the positive anomaly score, higher means more anomalous.
+    - ``anomaly_score(X)``: the positive score, higher means more anomalous; it is
+      ``reconstruction_error(X) + latent_weight * code_distance(X)``.
 
     PyOD's scores and labels are reversed; to translate::
 
@@ -54,10 +64,21 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     rather than ``"robust"`` scaling: a skewed or discrete feature with a tiny
     interquartile range would blow up to huge scaled values and swamp the rest.
 
+    The score adds a **code distance** to that reconstruction error: the squared
+    Mahalanobis distance of the sample's latent code from the codes of the training rows,
+    divided by its median over them (so 1 is typical, like each feature's error). The
+    two terms catch different anomalies, as in probabilistic PCA's likelihood (a
+    residual term plus a Mahalanobis term in the subspace): the reconstruction error
+    flags points off the data's manifold, the code distance flags points on it but far
+    out along it, which a network reconstructs well (extreme but "in-pattern" values).
+    On the ADBench sets of ``bench/anomaly_adbench.py`` the sum raised the mean ROC-AUC
+    from 0.812 (reconstruction only) to about 0.827; ``latent_weight=0`` turns it off.
+    ``explain`` splits only the reconstruction part over features.
     **Ensemble.** ``n_estimators`` networks are trained, each on its own random subsample
     (without replacement) of at most ``max_samples`` training rows and with its own seed
     drawn from ``random_state``; each member's errors are divided by its own per-value
-    medians (over the rows it trained on), and the score averages them over members.
+    medians (over the rows it trained on), its code distances by their own median, and
+    the score averages both over members.
     Averaging removes much of the seed-to-seed noise of short-trained networks, and the
     subsample bounds each member's cost on large data. The defaults were chosen on the
     ADBench sets of ``bench/anomaly_adbench.py``: there, subsamples of a few hundred rows
@@ -92,20 +113,27 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         Share of the training samples held out for ``pvalues`` and ``false_positive_rate``.
     n_estimators : int, default=5
         Networks in the ensemble.
+    latent_weight : float >= 0, default=1.0
+        Weight of ``code_distance`` in the score; 0 scores by reconstruction error alone.
     max_samples : "auto", int or float in (0, 1], default="auto"
         Training rows per network, drawn without replacement from the non-calibration
         rows: an int is a count, a float a share; "auto" means ``min(n, 4096)``.
     latent_dim : int, default=2
-        A tight code: the network cannot learn to copy rare points as well.
+        A tight code: the network cannot learn to copy rare points as well (4 scored
+        0.803 against 0.812 on ADBench, reconstruction only).
     hidden_dims : tuple of int, default=(64, 32)
     activation : str, default="tanh"
         Saturating units bound the code and the reconstructions, so extreme points get
-        large errors instead of being extrapolated and copied.
+        large errors instead of being extrapolated and copied. The networks start from
+        PyTorch's default initialisation rather than Glorot's (aekit's default for other
+        estimators): its smaller first weights suited these short runs (ADBench mean
+        ROC-AUC 0.812 against 0.800, reconstruction only).
     dropout : float, default=0.2
     weight_decay : float, default=1e-4
     scale : str, default="standard"
     max_epochs : int, default=20
-        Short training: an autoencoder memorises the anomalies in its training data late.
+        Short training: an autoencoder memorises the anomalies in its training data late
+        (10 epochs was too short: 0.816 against 0.827 on ADBench).
     batch_size : int or "auto", default=128
     validation_fraction : float, default=0.0
         The best epoch is picked on the training loss: anomalies need no held-out
@@ -120,8 +148,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     threshold_ : float
         ``-offset_``: reconstruction errors above it are anomalies.
     calibration_scores_ : ndarray of shape (n_calibration,)
-        Reconstruction errors of the held-out calibration samples, sorted (empty when
-        there is no calibration split).
+        Anomaly scores of the held-out calibration samples, sorted (empty when there is
+        no calibration split).
     models_ : list of BaseAE
         The ``n_estimators`` trained networks; ``models_[0] is model_``, so code that
         uses one network (``transform``, ``reconstruct``, plots) sees the first member.
@@ -131,6 +159,10 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         values' errors summed first), shape (n_estimators, n_columns): a rare category level
         is then measured against its whole column, not against its own near-zero typical
         error.
+    code_mean_, code_precision_ : ndarray of shape (n_estimators, latent_dim[, latent_dim])
+        Mean and inverse covariance of each member's codes of the rows it trained on.
+    code_scale_ : ndarray of shape (n_estimators,)
+        Median squared Mahalanobis distance of those codes; distances are divided by it.
     training_scores_ : ndarray of shape (n_samples,)
         ``score_samples`` of the training data, in its order.
     model_, scaler_, history_, n_features_in_, feature_names_in_
@@ -138,12 +170,15 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         ``scaler_`` is fitted on all non-calibration rows and shared by the members.
     """
 
+    # PyTorch's default init, not Glorot: smaller first weights suit short training here
+    _weight_init: ClassVar[str] = "torch"
     _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
         **Autoencoder._parameter_constraints,
         "contamination": [StrOptions({"auto"}), Interval(Real, 0, 0.5, closed="right")],
         "false_positive_rate": [None, Interval(Real, 0, 1, closed="neither")],
         "calibration_fraction": [Interval(Real, 0, 1, closed="left")],
         "n_estimators": [Interval(Integral, 1, None, closed="left")],
+        "latent_weight": [Interval(Real, 0, None, closed="left")],
         "max_samples": [
             StrOptions({"auto"}),
             Interval(Integral, 1, None, closed="left"),
@@ -160,6 +195,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         calibration_fraction: float = 0.2,
         n_estimators: int = 5,
         max_samples: int | float | str = "auto",
+        latent_weight: float = 1.0,
         latent_dim: int = 2,
         hidden_dims: tuple[int, ...] | None = (64, 32),
         channels: tuple[int, ...] | None = None,
@@ -227,6 +263,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         self.calibration_fraction = calibration_fraction
         self.n_estimators = n_estimators
         self.max_samples = max_samples
+        self.latent_weight = latent_weight
 
     # --- fitting -------------------------------------------------------------------
 
@@ -286,7 +323,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
             x_train = self._fit_scaler(X_valid[train_rows])
         n_member = self._member_size(len(x_train))
         self.models_: list[BaseAE] = []
-        scales = []
+        scales, centres, precisions, code_scales = [], [], [], []
         for _ in range(self.n_estimators):
             rows = np.sort(rng.choice(len(x_train), n_member, replace=False))
             model, history = self._train_network(
@@ -302,13 +339,20 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 first_history = history
             self.models_.append(model)
             scales.append(self._typical_error(model, x_train[rows]))
+            centre, precision, code_scale = self._code_distribution(model, x_train[rows])
+            centres.append(centre)
+            precisions.append(precision)
+            code_scales.append(code_scale)
             if stop is not None and stop.is_set():
                 first_history.interrupted = True
                 break
         self.model_, self.history_ = self.models_[0], first_history
         self.error_scale_ = np.stack(scales)
+        self.code_mean_ = np.stack(centres)
+        self.code_precision_ = np.stack(precisions)
+        self.code_scale_ = np.asarray(code_scales, np.float64)
         self._n_features_out = self.latent_dim
-        errors = self.reconstruction_error(X)
+        errors = self.anomaly_score(X)
         self.training_scores_ = -errors.astype(np.float64)
         self.calibration_scores_ = np.sort(errors[cal_rows])
         if self.false_positive_rate is not None:
@@ -339,6 +383,22 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         # a floor keeps a feature the network reconstructs perfectly from exploding the score
         floor = ERROR_SCALE_FLOOR * float(typical.max()) + np.finfo(np.float32).tiny
         return np.maximum(typical, floor).astype(np.float32)
+
+    def _code_distribution(
+        self, model: BaseAE, x_scaled: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
+        """Mean, precision matrix and median squared Mahalanobis distance of the codes."""
+        x = x_scaled.reshape(len(x_scaled), *self._model_input_shape())
+        codes = self._map(model.encode, x).astype(np.float64)
+        centre = codes.mean(axis=0)
+        covariance = np.atleast_2d(np.cov(codes, rowvar=False, bias=True))
+        # a ridge keeps a collapsed code direction from dividing by zero
+        ridge = CODE_RIDGE * float(np.trace(covariance)) / len(covariance) + 1e-12
+        precision = np.asarray(
+            np.linalg.inv(covariance + ridge * np.eye(len(covariance))), np.float64
+        )
+        distance = _mahalanobis(codes, centre, precision)
+        return centre, precision, float(max(np.median(distance), 1e-12))
 
     def _check_calibration_size(self, n_samples: int, n_cal: int, alpha: float) -> None:
         needed = int(np.ceil(1.0 / alpha - 1.0 - 1e-9))
@@ -371,7 +431,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         return total / len(self.models_), (total.shape[1],) if table else shape
 
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
-        """The anomaly score: how badly each sample is reconstructed, in scaled space.
+        """The reconstruction part of the score: how badly each sample is reconstructed.
 
         Unlike ``Autoencoder.reconstruction_error`` (data units), the error is the
         training loss of each value after scaling, so features count alike.
@@ -385,23 +445,58 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         Returns
         -------
         error : ndarray of shape (n_samples,), or X's shape with ``per_feature=True``
-            Higher means more anomalous; ``score_samples(X) == -error``.
+            Higher means more anomalous; ``anomaly_score(X)`` adds the code distance.
         """
         error, shape = self._elementwise_error(X)
         if per_feature:
             return error.reshape(len(error), *shape)
         return np.asarray(error.reshape(len(error), -1).mean(axis=1), dtype=np.float64)
 
+    def code_distance(self, X: ArrayLike) -> NDArray[np.float64]:
+        """How unusual each sample's code is: squared Mahalanobis distance, relative.
+
+        For each member, the distance of the sample's latent code from the mean code of
+        the rows it trained on (with their covariance), divided by its median over those
+        rows (so 1 is typical), averaged over members.
+
+        Returns
+        -------
+        distance : ndarray of shape (n_samples,)
+        """
+        x, _ = self._scaled(X)
+        total = np.zeros(len(x), np.float64)
+        for model, centre, precision, scale in zip(
+            self.models_, self.code_mean_, self.code_precision_, self.code_scale_, strict=True
+        ):
+            codes = self._map(model.encode, x).astype(np.float64)
+            total += _mahalanobis(codes, centre, precision) / scale
+        return total / len(self.models_)
+
+    def anomaly_score(self, X: ArrayLike) -> NDArray[np.float64]:
+        """The positive anomaly score: ``reconstruction_error + latent_weight * code_distance``.
+
+        Higher means more anomalous; ``score_samples(X) == -anomaly_score(X)``, and the
+        thresholds, ``calibration_scores_`` and ``pvalues`` are on this scale.
+
+        Returns
+        -------
+        score : ndarray of shape (n_samples,)
+        """
+        score = self.reconstruction_error(X)
+        if self.latent_weight > 0:
+            score = score + float(self.latent_weight) * self.code_distance(X)
+        return np.asarray(score, dtype=np.float64)
+
     # float64 where Autoencoder gives float32: scikit-learn's outlier checks require it
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:  # type: ignore[override]
-        """Normality score, ``-reconstruction_error(X)``: lower means more anomalous.
+        """Normality score, ``-anomaly_score(X)``: lower means more anomalous.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
             float64, as scikit-learn's outlier detectors give.
         """
-        return -self.reconstruction_error(X).astype(np.float64)
+        return -self.anomaly_score(X)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
         """``score_samples(X) - offset_``: negative for anomalies, positive for normal points.
@@ -445,16 +540,18 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"with calibration_fraction={self.calibration_fraction}; refit with "
                 f"calibration_fraction > 0 (e.g. 0.2)"
             )
-        errors = self.reconstruction_error(X)
+        errors = self.anomaly_score(X)
         n_at_least = len(cal) - np.searchsorted(cal, errors, side="left")
         return np.asarray((1.0 + n_at_least) / (len(cal) + 1.0), dtype=np.float64)
 
     def explain(self, X: ArrayLike) -> Any:
         """Each sample's error per input feature: which features make a point anomalous.
 
-        Rows average to ``reconstruction_error(X)`` (the mean over features, as the score).
-        For a table model the features are the original columns used: a one-hot group's
-        and a missing indicator's errors are summed into their column.
+        Rows average to ``reconstruction_error(X)``, the reconstruction part of the score;
+        the rest of ``anomaly_score(X)`` is ``latent_weight * code_distance(X)``, which
+        belongs to no single feature. For a table model the features are the original
+        columns used: a one-hot group's and a missing indicator's errors are summed into
+        their column.
 
         Returns
         -------
@@ -472,7 +569,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
 
     @property
     def threshold_(self) -> float:
-        """Reconstruction errors above this are anomalies (``-offset_``)."""
+        """Anomaly scores above this are anomalies (``-offset_``)."""
         check_is_fitted(self, "offset_")
         return -float(self.offset_)
 
@@ -484,6 +581,9 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float64)
         arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
         arrays["error_scale"] = np.asarray(self.error_scale_, np.float32)
+        arrays["code_mean"] = np.asarray(self.code_mean_, np.float64)
+        arrays["code_precision"] = np.asarray(self.code_precision_, np.float64)
+        arrays["code_scale"] = np.asarray(self.code_scale_, np.float64)
         return state, arrays
 
     def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
@@ -501,3 +601,13 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"{len(self.models_)} networks but {len(error_scale)} rows of error scales"
             )
         self.error_scale_ = error_scale
+        if "code_mean" in arrays:
+            self.code_mean_ = np.asarray(arrays["code_mean"], np.float64)
+            self.code_precision_ = np.asarray(arrays["code_precision"], np.float64)
+            self.code_scale_ = np.asarray(arrays["code_scale"], np.float64)
+        else:  # written before the code-distance term: its scores were reconstruction only
+            self.latent_weight = 0.0
+            k = self.latent_dim
+            self.code_mean_ = np.zeros((len(self.models_), k))
+            self.code_precision_ = np.tile(np.eye(k), (len(self.models_), 1, 1))
+            self.code_scale_ = np.ones(len(self.models_))

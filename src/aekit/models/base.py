@@ -147,8 +147,11 @@ class BaseAE(nn.Module):
         return elementwise_loss(self.decode_raw(self.encode(x)), x, c.loss, c.output_activation)
 
 
-def build_model(kind: str, config: ModelConfig | dict[str, Any]) -> BaseAE:
-    """Build a fresh model of ``kind`` from its configuration (or a JSON dictionary of it)."""
+def build_model(kind: str, config: ModelConfig | dict[str, Any], *, init: str = "glorot") -> BaseAE:
+    """Build a fresh model of ``kind`` from its configuration (or a JSON dictionary of it).
+
+    ``init`` names the linear layers' weight initialisation (see ``init_weights``).
+    """
     cls = model_class(kind)
     if isinstance(config, dict):
         unknown = set(config) - cls.config_class.field_names()
@@ -157,5 +160,5 @@ def build_model(kind: str, config: ModelConfig | dict[str, Any]) -> BaseAE:
         config = cls.config_class(**config)
     cls.check_input_shape(config.input_shape)
     model = cls(config)
-    init_weights(model)
+    init_weights(model, init)
     return model

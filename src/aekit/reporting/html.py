@@ -270,8 +270,8 @@ class _Report:
     def _anomaly(self, plots: Any) -> None:
         from sklearn.metrics import average_precision_score, roc_auc_score
 
-        scores = self.est.reconstruction_error(self.inputs)
-        threshold = float(-self.est.offset_)  # error above it <=> decision_function below 0
+        scores = self.est.anomaly_score(self.inputs)
+        threshold = float(-self.est.offset_)  # score above it <=> decision_function below 0
         flagged = float(np.mean(scores > threshold))
         self.cards.append(("Flagged", f"{100 * flagged:.1f}%", f"threshold {threshold:.4g}"))
         labels = None
