@@ -221,25 +221,37 @@ class StreamBatches:
         rng = np.random.default_rng([self.seed, self.epoch])
         self.epoch += 1
         order = rng.permutation(len(self.source.shard)).tolist() if self.shuffle else None
-        held: list[NDArray[np.float32]] = []
+        capacity = max(self.buffer_rows, 2 * self.batch_size)
+        carried: list[NDArray[np.float32]] = []  # the last round's remainder, shuffled
+        fresh: list[NDArray[np.float32]] = []
         n_held = 0
         for frame in self.source.frames(self.split, order):
             x = self.transform(frame)
-            held.append(x)
-            n_held += len(x)
-            if n_held >= self.buffer_rows:
-                full, rest = self._cut(np.concatenate(held), rng, last=False)
-                yield from (torch.from_numpy(b) for b in full)
-                held, n_held = [rest], len(rest)
+            while len(x):  # a record batch may be larger than the buffer's room
+                room = capacity - n_held
+                fresh.append(x[:room])
+                n_held, x = n_held + len(fresh[-1]), x[room:]
+                if n_held >= capacity:
+                    full, rest = self._cut(carried, fresh, rng, last=False)
+                    yield from (torch.from_numpy(b) for b in full)
+                    carried, fresh, n_held = [rest], [], len(rest)
         if n_held:
-            full, _ = self._cut(np.concatenate(held), rng, last=True)
+            full, _ = self._cut(carried, fresh, rng, last=True)
             yield from (torch.from_numpy(b) for b in full)
 
     def _cut(
-        self, x: NDArray[np.float32], rng: np.random.Generator, *, last: bool
+        self,
+        carried: list[NDArray[np.float32]],
+        fresh: list[NDArray[np.float32]],
+        rng: np.random.Generator,
+        *,
+        last: bool,
     ) -> tuple[list[NDArray[np.float32]], NDArray[np.float32]]:
+        """Shuffle the fresh rows and cut batches, carried rows first: none waits two rounds."""
+        new = np.concatenate(fresh) if fresh else np.concatenate(carried)[:0]
         if self.shuffle:
-            x = x[rng.permutation(len(x))]
+            new = new[rng.permutation(len(new))]
+        x = np.concatenate([*carried, new])
         n_full = len(x) if last else len(x) - len(x) % self.batch_size
         batches = [x[i : i + self.batch_size] for i in range(0, n_full, self.batch_size)]
         return batches, x[n_full:]

@@ -350,9 +350,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return X.reshape(len(X), *self._model_input_shape())
 
     def _batch_size(self, n_train: int) -> int:
-        if self.batch_size == "auto":
-            return min(256, max(32, n_train // 100))
-        return int(self.batch_size)
+        """Rows per step on this rank: under torchrun the ranks share one global batch."""
+        size = min(256, max(32, n_train // 100)) if self.batch_size == "auto" else self.batch_size
+        return max(1, int(size) // distributed.rank_and_world()[1])
 
     def _fit_scaler(self, X: NDArray[np.float32]) -> NDArray[np.float32]:
         """Fit ``scaler_`` (and ``sample_shape_``) on validated ``X``; return X scaled."""
