@@ -314,7 +314,12 @@ def map_table(
     try:
         with tqdm(total=total, desc=label, unit="row", unit_scale=True, disable=quiet) as bar:
             for frame in frames:
-                names, values = fn(frame)
+                try:
+                    names, values = fn(frame)
+                except ValueError as error:  # say where in the whole table, not the chunk
+                    last = n_rows + len(frame) - 1
+                    where = f" (in the chunk of rows {n_rows}-{last} of {source})"
+                    raise type(error)(f"{error}{where}") from None
                 table = pa.table({n: values[:, i] for i, n in enumerate(names)})
                 if writer is None:
                     writer = _writer(partial, output.suffix.lower(), table.schema)
