@@ -246,6 +246,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print("\naekit: stopping after the current step (again to abort)", file=sys.stderr)
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    finished = False
     try:
         model.fit(
             X,
@@ -254,10 +255,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
             resume=args.resume,
             stop=stop,
         )
+        finished = True
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-        main_rank = _leave_process_group()
+        main_rank = _leave_process_group(wait=finished)
     if not main_rank:  # under torchrun only rank 0 writes the model and speaks
         return 0
     history = model.history_
@@ -514,14 +516,17 @@ def _n_rows(X: Any) -> int:
     return len(X)
 
 
-def _leave_process_group() -> bool:
-    """End a ``torchrun`` process group if one was joined; whether this is rank 0."""
+def _leave_process_group(*, wait: bool) -> bool:
+    """End a ``torchrun`` process group if one was joined; whether this is rank 0.
+
+    After a failure, leave without waiting for the other ranks (torchrun stops them).
+    """
     if "torch" not in sys.modules:
         return True
     from aekit.training import distributed
 
     main = distributed.is_main()
-    distributed.shutdown()
+    distributed.shutdown(wait=wait)
     return main
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import torch
 import torch.distributed as dist
@@ -60,10 +60,11 @@ def setup(device: torch.device) -> torch.device:
     return device
 
 
-def shutdown() -> None:
-    """Leave the process group (after the last collective call)."""
+def shutdown(*, wait: bool = True) -> None:
+    """Leave the process group; ``wait`` first for every rank to get here."""
     if dist.is_available() and dist.is_initialized():
-        dist.barrier()
+        if wait:
+            dist.barrier()
         dist.destroy_process_group()
 
 
@@ -111,12 +112,3 @@ def mean_terms(totals: dict[str, Tensor], count: int) -> dict[str, float]:
     dist.all_reduce(packed)
     n = max(packed[-1].item(), 1.0)
     return {name: packed[i].item() / n for i, name in enumerate(names)}
-
-
-@contextlib.contextmanager
-def session(device: torch.device) -> Iterator[torch.device]:
-    """``setup`` on entry and ``shutdown`` on exit: for a command that trains once."""
-    try:
-        yield setup(device)
-    finally:
-        shutdown()
