@@ -150,3 +150,15 @@ def test_streamed_detector_fits_on_a_sample(digits_parquet: tuple[Path, pd.DataF
     assert 0.02 < flagged < 0.10  # contamination="auto": 5 % of the sample
     assert len(detector.calibration_scores_) > 0
     assert list(detector.feature_names_in_) == list(frame.columns)
+
+
+def test_a_streamed_fit_resumes_exactly(
+    digits_parquet: tuple[Path, pd.DataFrame], tmp_path: Path
+) -> None:
+    folder, frame = digits_parquet
+    params = {"latent_dim": 4, "lr_schedule": "constant", "patience": None, "random_state": 0}
+    whole = Autoencoder(max_epochs=4, **params).fit(folder)
+    Autoencoder(max_epochs=2, **params).fit(folder, checkpoint=tmp_path / "ck.safetensors")
+    resumed = Autoencoder(max_epochs=4, **params).fit(folder, resume=tmp_path / "ck.safetensors")
+    assert resumed.history_.train_loss == whole.history_.train_loss
+    np.testing.assert_array_equal(resumed.transform(frame), whole.transform(frame))

@@ -12,6 +12,7 @@ Parquet or CSV table through a function into a Parquet or CSV file, chunk by chu
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -308,6 +309,10 @@ def map_table(
 
     output = Path(output).expanduser()
     frames, total = open_table(source, columns)
+    first = next(frames, None)
+    if first is None:
+        raise InputError(f"{source} holds no data rows")
+    frames = itertools.chain([first], frames)
     partial = output.with_name(f".{output.name}.partial")
     writer: Any = None
     n_rows = 0
@@ -326,8 +331,6 @@ def map_table(
                 writer.write_table(table)
                 n_rows += len(frame)
                 bar.update(len(frame))
-        if writer is None:
-            raise InputError(f"{source} holds no data rows")
         writer.close()
         writer = None
         os.replace(partial, output)

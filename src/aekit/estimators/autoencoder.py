@@ -446,6 +446,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 model = self.model_ = build_model(self.kind, self._model_config())
                 self._n_features_out = self.latent_dim
                 loop_state = self._resume_state(resume) if resume is not None else None
+                if loop_state is not None and hasattr(batches, "epoch"):
+                    batches.epoch = loop_state.epoch  # a stream's shuffle order goes on
                 history = train(
                     model,
                     batches,
