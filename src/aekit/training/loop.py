@@ -84,7 +84,8 @@ class TensorBatches:
             generator=self.generator,
             device=self.generator.device if self.generator is not None else self.x.device,
         )
-        return (self.x.index_select(0, index) for index in order.split(self.batch_size))  # type: ignore[no-untyped-call]
+        indices = order.split(self.batch_size)  # type: ignore[no-untyped-call]
+        return (self.x.index_select(0, index) for index in indices)
 
 
 def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimizer:
