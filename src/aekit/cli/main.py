@@ -219,11 +219,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
     import aekit
     from aekit.data.files import check_writable, read_data
+    from aekit.data.loaders import is_table_path
 
     check_writable(args.output)  # before training, not after
     if args.checkpoint:
         check_writable(args.checkpoint)
-    X = read_data(args.data, key=args.key)
+    X = args.data if is_table_path(args.data) else read_data(args.data, key=args.key)
     cls = aekit.AnomalyDetector if args.detector else aekit.Autoencoder
     options: dict[str, Any] = {
         "latent_dim": args.latent_dim,
@@ -271,6 +272,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         print("\naekit: stopping after the current step (again to abort)", file=sys.stderr)
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    finished = False
     try:
         model.fit(
             X,
@@ -279,9 +281,13 @@ def cmd_fit(args: argparse.Namespace) -> int:
             resume=args.resume,
             stop=stop,
         )
+        finished = True
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        main_rank = _leave_process_group(wait=finished)
+    if not main_rank:  # under torchrun only rank 0 writes the model and speaks
+        return 0
     history = model.history_
     if history.n_epochs == 0:
         print("aekit: interrupted before the first epoch finished; nothing saved", file=sys.stderr)
@@ -291,7 +297,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     how = "interrupted after" if history.interrupted else "trained for"
     print(
         f"{how} {history.n_epochs} epochs: {type(model).__name__} (kind={args.kind}, "
-        f"latent_dim={model.latent_dim}) on {len(X)} samples in {history.fit_seconds:.1f}s; "
+        f"latent_dim={model.latent_dim}) on {_n_rows(X)} samples in {history.fit_seconds:.1f}s; "
         f"best epoch {best + 1}, loss {history.monitored[best]:.4g}"
     )
     if history.interrupted:
@@ -305,12 +311,26 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
+    if _streams(args):
+        model = _checked_model(args)
+        names = [str(n) for n in model.get_feature_names_out()]
+        _stream(args, model, lambda frame: (names, model.transform(frame)), "encoding")
+        return
     model, X = _model_and_data(args)
     codes = _in_chunks(model.transform, X, args.quiet, "encoding")
     _write(args.output, codes, columns=list(model.get_feature_names_out()))
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> None:
+    if _streams(args):
+        model = _checked_model(args)
+        _stream(
+            args,
+            model,
+            lambda frame: ([str(c) for c in frame.columns], model.reconstruct(frame)),
+            "reconstructing",
+        )
+        return
     model, X = _model_and_data(args)
     _write(
         args.output,
@@ -332,6 +352,26 @@ def cmd_denoise(args: argparse.Namespace) -> None:
 def cmd_score(args: argparse.Namespace) -> None:
     import numpy as np
 
+    if _streams(args):
+        model = _checked_model(args)
+        flagged = [0]
+
+        def score(frame: Any) -> tuple[list[str], Any]:
+            errors = model.reconstruction_error(frame)
+            if not hasattr(model, "pvalues"):
+                return ["reconstruction_error"], errors.astype(np.float32)[:, None]
+            scores = model.anomaly_score(frame)
+            is_anomaly = (-scores - float(model.offset_)) < 0  # as predict() decides
+            flagged[0] += int(is_anomaly.sum())
+            p_values = model._pvalues_from_errors(scores)
+            table = np.column_stack([scores, errors, p_values, is_anomaly])
+            columns = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+            return columns, table.astype(np.float32)
+
+        n = _stream(args, model, score, "scoring")
+        if hasattr(model, "pvalues"):
+            print(f"{flagged[0]} of {n} samples flagged as anomalies")
+        return
     model, X = _model_and_data(args)
     errors = _in_chunks(model.reconstruction_error, X, args.quiet, "scoring")
     columns, values = ["reconstruction_error"], [errors]
@@ -356,7 +396,7 @@ def cmd_score(args: argparse.Namespace) -> None:
     table = np.column_stack(values).astype(np.float32)
     _write(args.output, table, columns=columns)
     if hasattr(model, "pvalues"):
-        print(f"{int(values[2].sum())} of {len(table)} samples flagged as anomalies")
+        print(f"{int(values[3].sum())} of {len(table)} samples flagged as anomalies")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
@@ -478,6 +518,64 @@ def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
 
     check_writable(args.output, folder=Path(args.output).suffix == "")
     return _load(args.model), read_data(args.data, key=args.key)
+
+
+def _streams(args: argparse.Namespace) -> bool:
+    """Whether input and output are tables to stream in chunks (Parquet or CSV)."""
+    from aekit.data.loaders import is_table_path
+
+    tables = (".csv", ".parquet")
+    source = is_table_path(args.data) or Path(args.data).suffix.lower() == ".csv"
+    return source and Path(args.output).suffix.lower() in tables and args.key is None
+
+
+def _checked_model(args: argparse.Namespace) -> Any:
+    from aekit.data.files import check_writable
+
+    check_writable(args.output)
+    if not Path(args.data).exists():
+        raise FileNotFoundError(f"data {args.data!r} not found")
+    return _load(args.model)
+
+
+def _stream(
+    args: argparse.Namespace, model: Any, fn: Callable[[Any], tuple[list[str], Any]], label: str
+) -> int:
+    """Stream DATA through ``fn`` into the output, chunk by chunk, behind a progress bar."""
+    from aekit.data.loaders import map_table
+
+    n = map_table(
+        args.data,
+        args.output,
+        fn,
+        columns=_feature_names(model),
+        quiet=args.quiet,
+        label=label,
+    )
+    print(f"wrote {n} rows to {args.output}")
+    return n
+
+
+def _n_rows(X: Any) -> int:
+    if isinstance(X, str):
+        from aekit.data.loaders import ParquetSource
+
+        return ParquetSource(X).n_rows
+    return len(X)
+
+
+def _leave_process_group(*, wait: bool) -> bool:
+    """End a ``torchrun`` process group if one was joined; whether this is rank 0.
+
+    After a failure, leave without waiting for the other ranks (torchrun stops them).
+    """
+    if "torch" not in sys.modules:
+        return True
+    from aekit.training import distributed
+
+    main = distributed.is_main()
+    distributed.shutdown(wait=wait)
+    return main
 
 
 def _in_chunks(fn: Callable[[Any], Any], X: Any, quiet: bool, label: str) -> Any:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from numbers import Integral, Real
 from pathlib import Path
 from typing import Any, ClassVar
@@ -21,6 +21,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from aekit.data.loaders import is_table_path
 from aekit.data.scaling import SCALE_METHODS, Scaler
 from aekit.data.tables import TablePreprocessor, is_table
 from aekit.data.validation import check_finite, validate_codes, validate_samples
@@ -37,6 +38,7 @@ from aekit.training import (
     ProgressBar,
     TensorBatches,
     TrainSettings,
+    distributed,
     resolve_device,
     train,
 )
@@ -311,16 +313,54 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """
         self._validate_params()
         check_noise(self.noise, self.noise_level)
+        run: dict[str, Any] = {
+            "checkpoint": checkpoint,
+            "checkpoint_every": checkpoint_every,
+            "resume": resume,
+            "stop": stop,
+        }
+        if is_table_path(X):
+            return self._fit_stream(Path(str(X)), callbacks, **run)
         X_scaled = self._fit_preprocessing(X)
         rng = check_random_state(self.random_state)
-        self.model_, self.history_ = self._train_network(
-            X_scaled,
-            rng,
-            callbacks,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
-            resume=resume,
-            stop=stop,
+        self.model_, self.history_ = self._train_network(X_scaled, rng, callbacks, **run)
+        return self
+
+    def _fit_stream(self, path: Path, callbacks: list[Callback] | None, **run: Any) -> Autoencoder:
+        """Train on a Parquet file or folder read in batches: bounded memory.
+
+        Preprocessing is fitted on a uniform sample of ``SAMPLE_ROWS`` rows; every epoch
+        then streams this rank's row groups through a shuffle buffer, holding out
+        ``validation_fraction`` of the rows (by a hash of their position) for early
+        stopping.
+        """
+        from aekit.data.loaders import SAMPLE_ROWS, ParquetSource, StreamBatches
+
+        rng = check_random_state(self.random_state)
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        device = distributed.setup(resolve_device(self.device))
+        rank, world = distributed.rank_and_world()
+        source = ParquetSource(
+            path,
+            validation_fraction=self.validation_fraction,
+            seed=seed,
+            rank=rank,
+            world_size=world,
+        )
+        self._fit_preprocessing(source.sample(SAMPLE_ROWS, seed=seed))
+        n_train = round(source.n_rows * (1 - self.validation_fraction))
+        batches = StreamBatches(
+            source, self._to_model_space, self._batch_size(n_train), split="train", seed=seed
+        )
+        validation = (
+            StreamBatches(
+                source, self._to_model_space, INFERENCE_BATCH, split="validation", shuffle=False
+            )
+            if self.validation_fraction > 0
+            else None
+        )
+        self.model_, self.history_ = self._train_batches(
+            batches, validation, device, seed, callbacks, **run
         )
         return self
 
@@ -349,6 +389,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         self._fit_scaler(rows, scale="none")
         self.preprocessor_: TablePreprocessor | None = preprocessor
         return rows
+
+    def _batch_size(self, n_train: int) -> int:
+        """Rows per step on this rank: under torchrun the ranks share one global batch."""
+        size = min(256, max(32, n_train // 100)) if self.batch_size == "auto" else self.batch_size
+        return max(1, int(size) // distributed.rank_and_world()[1])
 
     def _fit_scaler(self, X: NDArray[np.float32], scale: str | None = None) -> NDArray[np.float32]:
         """Fit ``scaler_`` (and ``sample_shape_``) on validated ``X``; return X scaled."""
@@ -381,7 +426,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         The network is ``model_`` while it trains, so that checkpoints can save it.
         """
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        device = resolve_device(self.device)
+        device = distributed.setup(resolve_device(self.device))
         x_all = torch.from_numpy(X_scaled.reshape(len(X_scaled), *self._model_input_shape()))
         n_val = round(len(x_all) * self.validation_fraction)
         order = torch.from_numpy(rng.permutation(len(x_all)))
@@ -389,21 +434,51 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             x_train, x_val = x_all, None
         else:
             x_train, x_val = x_all[order[n_val:]], x_all[order[:n_val]]
-        settings = self._train_settings(device, seed)
+        batch_size = self._batch_size(len(x_train))
+        rank, world = distributed.rank_and_world()
+        if world > 1:  # under torchrun each rank trains on every world-th row
+            x_train = x_train[rank::world]
+            x_val = x_val[rank::world] if x_val is not None else None
         generator = torch.Generator(device).manual_seed(seed)
-        batch_size = (
-            min(256, max(32, len(x_train) // 100))
-            if self.batch_size == "auto"
-            else int(self.batch_size)
-        )
         batches = TensorBatches(x_train.to(device), batch_size, generator=generator)
         validation = (
             TensorBatches(x_val.to(device), INFERENCE_BATCH, shuffle=False)
             if x_val is not None
             else None
         )
+        return self._train_batches(
+            batches,
+            validation,
+            device,
+            seed,
+            callbacks,
+            checkpoint=checkpoint,
+            checkpoint_every=checkpoint_every,
+            resume=resume,
+            stop=stop,
+        )
+
+    def _train_batches(
+        self,
+        batches: Iterable[torch.Tensor],
+        validation: Iterable[torch.Tensor] | None,
+        device: torch.device,
+        seed: int,
+        callbacks: list[Callback] | None = None,
+        *,
+        checkpoint: str | Path | None = None,
+        checkpoint_every: int = 1,
+        resume: str | Path | None = None,
+        stop: threading.Event | None = None,
+    ) -> tuple[BaseAE, History]:
+        """Build a network seeded with ``seed`` and train it on model-space batches.
+
+        Under ``torchrun`` only rank 0 shows progress and writes checkpoints.
+        """
+        settings = self._train_settings(device, seed)
         all_callbacks: list[Callback] = list(callbacks or [])
-        bar = ProgressBar(self.max_epochs) if self.verbose else None
+        main = distributed.is_main()
+        bar = ProgressBar(self.max_epochs) if self.verbose and main else None
         if bar is not None:
             all_callbacks.append(bar)
         cuda = [device.index or 0] if device.type == "cuda" else []
@@ -415,6 +490,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                 )
                 self._n_features_out = self.latent_dim
                 loop_state = self._resume_state(resume) if resume is not None else None
+                if loop_state is not None and hasattr(batches, "epoch"):
+                    batches.epoch = loop_state.epoch  # a stream's shuffle order goes on
                 history = train(
                     model,
                     batches,
@@ -422,7 +499,9 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
                     validation=validation,
                     callbacks=all_callbacks,
                     resume=loop_state,
-                    checkpoint=self._checkpointer(Path(checkpoint)) if checkpoint else None,
+                    checkpoint=self._checkpointer(Path(checkpoint))
+                    if checkpoint and main
+                    else None,
                     checkpoint_every=checkpoint_every,
                     stop=stop,
                 )

@@ -14,6 +14,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
+from aekit.data.loaders import is_table_path
 from aekit.data.validation import validate_samples
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.models import BaseAE
@@ -305,6 +306,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"checkpoint and resume work on one network; this detector trains "
                 f"n_estimators={self.n_estimators} (set n_estimators=1 to checkpoint)"
             )
+        if is_table_path(X):  # bounded memory: the members train on a sample anyway
+            X = self._stream_sample(X)
         frame: Any = X
         table = self._uses_table(X)
         X_valid = None if table else validate_samples(self, X, reset=True)
@@ -364,6 +367,37 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
             threshold = float(np.quantile(errors, 1.0 - float(share)))
         self.offset_ = -threshold
         return self
+
+    def _stream_sample(self, path: Any) -> Any:
+        """A uniform sample of a Parquet file or folder, to fit on in memory.
+
+        Its size is ``SAMPLE_ROWS`` (100,000) or, when larger, what the members, the
+        validation and the calibration split need: ``n_estimators * max_samples`` rows
+        (integer ``max_samples``) or the ``"auto"`` member size ``AUTO_MAX_SAMPLES``, over
+        the share left after calibration and validation. Thresholds and p-values are then
+        calibrated on the sample's held-out rows.
+        """
+        from aekit.data.loaders import SAMPLE_ROWS, ParquetSource
+
+        member = AUTO_MAX_SAMPLES if self.max_samples == "auto" else self.max_samples
+        kept = (1 - float(self.calibration_fraction)) * (1 - float(self.validation_fraction))
+        wanted = SAMPLE_ROWS
+        if isinstance(member, Integral):
+            wanted = max(wanted, int(np.ceil(self.n_estimators * int(member) / max(kept, 1e-3))))
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        return ParquetSource(Path(str(path))).sample(wanted, seed=seed)
+
+    def _pvalues_from_errors(self, errors: NDArray[np.float64]) -> NDArray[np.float64]:
+        check_is_fitted(self, "calibration_scores_")
+        cal = self.calibration_scores_
+        if len(cal) == 0:
+            raise ValueError(
+                f"pvalues() needs a calibration split, but this {type(self).__name__} was fitted "
+                f"with calibration_fraction={self.calibration_fraction}; refit with "
+                f"calibration_fraction > 0 (e.g. 0.2)"
+            )
+        n_at_least = len(cal) - np.searchsorted(cal, errors, side="left")
+        return np.asarray((1.0 + n_at_least) / (len(cal) + 1.0), dtype=np.float64)
 
     def _member_size(self, n_train: int) -> int:
         if self.max_samples == "auto":
@@ -533,16 +567,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         p : ndarray of shape (n_samples,)
         """
         check_is_fitted(self, "calibration_scores_")
-        cal = self.calibration_scores_
-        if len(cal) == 0:
-            raise ValueError(
-                f"pvalues() needs a calibration split, but this {type(self).__name__} was fitted "
-                f"with calibration_fraction={self.calibration_fraction}; refit with "
-                f"calibration_fraction > 0 (e.g. 0.2)"
-            )
-        errors = self.anomaly_score(X)
-        n_at_least = len(cal) - np.searchsorted(cal, errors, side="left")
-        return np.asarray((1.0 + n_at_least) / (len(cal) + 1.0), dtype=np.float64)
+        return self._pvalues_from_errors(self.anomaly_score(X))
 
     def explain(self, X: ArrayLike) -> Any:
         """Each sample's error per input feature: which features make a point anomalous.

@@ -15,6 +15,7 @@ from torch import Tensor
 from aekit.exceptions import NonFiniteLossError
 from aekit.models.base import BaseAE
 from aekit.models.corruption import corrupt
+from aekit.training import distributed
 from aekit.training.callbacks import Callback, EarlyStopping
 from aekit.training.checkpoint import LoopState
 from aekit.training.history import History
@@ -83,7 +84,8 @@ class TensorBatches:
             generator=self.generator,
             device=self.generator.device if self.generator is not None else self.x.device,
         )
-        return (self.x.index_select(0, index) for index in order.split(self.batch_size))
+        indices = order.split(self.batch_size)  # type: ignore[no-untyped-call]
+        return (self.x.index_select(0, index) for index in indices)
 
 
 def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimizer:
@@ -131,34 +133,38 @@ def train(
             resume, optimizer, schedule, early_stopping, noise_rng, batches
         )
     started = time.perf_counter() - history.fit_seconds
+    loss_of = distributed.wrap(model, settings.device)  # DDP under torchrun, else training_loss
     for epoch in range(first_epoch, settings.max_epochs):
         model.train()
         totals: dict[str, Tensor] = {}
         n_batches = 0
-        for x in batches:  # a streamed source has no len(), so count
-            x = x.to(settings.device, non_blocking=True)
-            x_in = corrupt(
-                x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
-            )
-            terms = model.training_loss(x_in, x)
-            optimizer.zero_grad(set_to_none=True)
-            terms["loss"].backward()  # type: ignore[no-untyped-call]
-            if settings.max_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(
-                    model.parameters(), settings.max_grad_norm, foreach=True
+        with distributed.join(loss_of):  # ranks' shards may give different batch counts
+            for x in batches:  # a streamed source has no len(), so count
+                x = x.to(settings.device, non_blocking=True)
+                x_in = corrupt(
+                    x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
                 )
-            optimizer.step()
-            for name, value in terms.items():  # summed on the device: .item() would sync each batch
-                totals[name] = totals[name] + value.detach() if name in totals else value.detach()
-            n_batches += 1
-            if stop is not None and stop.is_set():
-                break
+                terms = loss_of(x_in, x)
+                optimizer.zero_grad(set_to_none=True)
+                terms["loss"].backward()
+                if settings.max_grad_norm is not None:
+                    torch.nn.utils.clip_grad_norm_(
+                        model.parameters(), settings.max_grad_norm, foreach=True
+                    )
+                optimizer.step()
+                for name, value in terms.items():  # summed on the device: no sync per batch
+                    totals[name] = (
+                        totals[name] + value.detach() if name in totals else value.detach()
+                    )
+                n_batches += 1
+                if stop is not None and stop.is_set():
+                    break
         if stop is not None and stop.is_set():
             history.interrupted = True  # the partial epoch is not recorded
             break
         if n_batches == 0:
             raise ValueError("the training data produced no batches")
-        train_terms = {name: value.item() / n_batches for name, value in totals.items()}
+        train_terms = distributed.mean_terms(totals, n_batches)  # averaged over ranks
         lr = optimizer.param_groups[0]["lr"]
         val_terms = evaluate(model, validation, settings) if validation is not None else None
         if not all(math.isfinite(v) for v in train_terms.values()):
@@ -245,4 +251,4 @@ def evaluate(model: BaseAE, batches: Iterable[Tensor], settings: TrainSettings) 
         for name, value in model.training_loss(x_in, x).items():  # weighted by batch size
             totals[name] = totals[name] + value * len(x) if name in totals else value * len(x)
         n_samples += len(x)
-    return {name: value.item() / max(n_samples, 1) for name, value in totals.items()}
+    return distributed.mean_terms(totals, n_samples)  # over every rank's validation shard

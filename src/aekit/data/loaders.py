@@ -1,0 +1,354 @@
+"""Tables bigger than memory: Parquet files read in row groups and record batches.
+
+A :class:`ParquetSource` is one ``.parquet`` file or a folder of them, seen through
+``pyarrow.dataset``. Its unit of work is the row group: ranks of a distributed run each take
+a disjoint, balanced set of row groups (so write large data as many files or row groups), a
+row's validation membership is a hash of its position in the whole data set (the same on
+every rank and every epoch), and statistics come from a uniform :meth:`~ParquetSource.sample`
+read one row group at a time. :class:`StreamBatches` turns a source into shuffled mini-batch
+tensors for ``train()``, holding at most ``buffer_rows`` rows. :func:`map_table` streams a
+Parquet or CSV table through a function into a Parquet or CSV file, chunk by chunk.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from aekit.exceptions import InputError
+
+SAMPLE_ROWS = 100_000  # rows read to fit preprocessing statistics on streamed data
+BUFFER_ROWS = 65_536  # rows held by the shuffle buffer
+CHUNK_ROWS = 65_536  # rows per record batch read or written
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def is_table_path(X: Any) -> bool:
+    """Whether ``X`` names a Parquet file or a folder holding Parquet files (a stream)."""
+    if not isinstance(X, (str, os.PathLike)):
+        return False
+    path = Path(X).expanduser()
+    if path.is_dir():
+        return any(path.glob("*.parquet"))
+    return path.suffix.lower() == ".parquet"
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    """One row group of one file, and where its rows start in the whole data set."""
+
+    fragment: Any  # pyarrow.dataset.ParquetFileFragment
+    index: int
+    start: int
+    n_rows: int
+
+
+class ParquetSource:
+    """A Parquet file or folder, read in row groups; train/validation rows split by hash.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.parquet`` file, or a folder whose ``*.parquet`` files (sorted by name) are read.
+    columns : sequence of str, optional
+        Columns to read; by default all. A missing one raises ``InputError`` naming it.
+    validation_fraction : float, default=0.0
+        Share of rows held out for validation, chosen by a hash of each row's position.
+    seed : int, default=0
+        Seeds the holdout hash.
+    rank, world_size : int, default 0 and 1
+        This process's share: row groups are dealt to ranks, largest first, to the least
+        loaded rank. Fewer row groups than ranks raises ``InputError``.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        columns: Sequence[str] | None = None,
+        *,
+        validation_fraction: float = 0.0,
+        seed: int = 0,
+        rank: int = 0,
+        world_size: int = 1,
+    ) -> None:
+        import pyarrow.dataset as ds
+
+        self.path = Path(path).expanduser()
+        if not self.path.exists():
+            raise FileNotFoundError(f"data {str(path)!r} not found")
+        files = sorted(self.path.glob("*.parquet")) if self.path.is_dir() else [self.path]
+        if not files:
+            raise InputError(f"folder {self.path} holds no .parquet files")
+        try:
+            self.dataset = ds.dataset([str(f) for f in files], format="parquet")
+        except (OSError, ValueError) as error:
+            raise InputError(f"could not read {self.path} as Parquet: {error}") from None
+        available = list(self.dataset.schema.names)
+        if columns is None:
+            self.columns = available
+        else:
+            missing = [c for c in columns if c not in available]
+            if missing:
+                raise InputError(
+                    f"{self.path} lacks columns {missing}; it has {available[:20]}"
+                    + (" ..." if len(available) > 20 else "")
+                )
+            self.columns = list(columns)
+        self.validation_fraction, self.seed = float(validation_fraction), int(seed)
+        self.row_groups = self._row_groups()
+        self.n_rows = sum(g.n_rows for g in self.row_groups)
+        self.rank, self.world_size = rank, world_size
+        self.shard = self._deal(rank, world_size)
+
+    def _row_groups(self) -> list[RowGroup]:
+        groups, start = [], 0
+        for fragment in self.dataset.get_fragments():
+            for info in fragment.row_groups:
+                groups.append(RowGroup(fragment, info.id, start, info.num_rows))
+                start += info.num_rows
+        return groups
+
+    def _deal(self, rank: int, world_size: int) -> list[RowGroup]:
+        if world_size == 1:
+            return self.row_groups
+        if len(self.row_groups) < world_size:
+            raise InputError(
+                f"{self.path} has {len(self.row_groups)} row groups, fewer than the "
+                f"{world_size} ranks that share it; write it as at least {world_size} files "
+                f"or row groups (pyarrow's row_group_size)"
+            )
+        loads, owner = [0] * world_size, {}
+        for i in sorted(range(len(self.row_groups)), key=lambda i: -self.row_groups[i].n_rows):
+            r = loads.index(min(loads))
+            owner[i] = r
+            loads[r] += self.row_groups[i].n_rows
+        return [g for i, g in enumerate(self.row_groups) if owner[i] == rank]
+
+    # --- reading ----------------------------------------------------------------------
+
+    def _frames(self, group: RowGroup, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, Any]]:
+        """(first row's position, DataFrame) per record batch of one row group, in order."""
+        start = group.start
+        piece = group.fragment.subset(row_group_ids=[group.index])
+        for batch in piece.to_batches(columns=self.columns, batch_size=chunk_rows):
+            if batch.num_rows:
+                yield start, batch.to_pandas()
+                start += batch.num_rows
+
+    def in_validation(self, start: int, n: int) -> NDArray[np.bool_]:
+        """Whether each of the rows ``start .. start + n`` is held out (a seeded hash)."""
+        if self.validation_fraction <= 0:
+            return np.zeros(n, bool)
+        with np.errstate(over="ignore"):  # splitmix64: wrap-around is the point
+            x = np.arange(start, start + n, dtype=np.uint64) + np.uint64(self.seed) * _MIX
+            x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            x = x ^ (x >> np.uint64(31))
+        return (x >> np.uint64(11)).astype(np.float64) / 2.0**53 < self.validation_fraction
+
+    def frames(self, split: str | None = None, order: Sequence[int] | None = None) -> Iterator[Any]:
+        """This rank's rows as DataFrames: all, ``"train"`` or ``"validation"`` rows.
+
+        ``order`` permutes this rank's row groups (for shuffling).
+        """
+        groups = self.shard if order is None else [self.shard[i] for i in order]
+        for group in groups:
+            for start, frame in self._frames(group):
+                if split is None:
+                    yield frame
+                    continue
+                held = self.in_validation(start, len(frame))
+                keep = held if split == "validation" else ~held
+                if keep.all():
+                    yield frame
+                elif keep.any():
+                    yield frame[keep].reset_index(drop=True)
+
+    def sample(self, n: int = SAMPLE_ROWS, seed: int = 0) -> Any:
+        """A uniform random sample of ``min(n, n_rows)`` rows of the whole data set
+        (every rank draws the same), read one row group at a time, as a DataFrame."""
+        import pandas as pd
+
+        n = min(int(n), self.n_rows)
+        if n <= 0:
+            raise InputError(f"{self.path} holds no rows")
+        chosen = np.sort(np.random.default_rng(seed).choice(self.n_rows, n, replace=False))
+        parts = []
+        for group in self.row_groups:
+            lo, hi = np.searchsorted(chosen, [group.start, group.start + group.n_rows])
+            if lo == hi:
+                continue
+            for start, frame in self._frames(group):
+                a, b = np.searchsorted(chosen[lo:hi], [start, start + len(frame)])
+                if a < b:
+                    parts.append(frame.iloc[chosen[lo:hi][a:b] - start])
+        return pd.concat(parts, ignore_index=True)
+
+
+class StreamBatches:
+    """Mini-batch tensors over a source's rows, shuffled within a buffer; one pass per iter.
+
+    Each pass visits this rank's row groups in a new seeded order, maps each record batch
+    to model space with ``transform`` and fills a buffer of ``buffer_rows`` rows, which is
+    permuted and cut into batches (the remainder carried into the next buffer). Memory holds
+    one buffer and one record batch. ``shuffle=False`` reads in file order.
+    """
+
+    def __init__(
+        self,
+        source: ParquetSource,
+        transform: Callable[[Any], NDArray[np.float32]],
+        batch_size: int,
+        *,
+        split: str | None = None,
+        shuffle: bool = True,
+        buffer_rows: int = BUFFER_ROWS,
+        seed: int = 0,
+    ) -> None:
+        self.source, self.transform, self.batch_size = source, transform, batch_size
+        self.split, self.shuffle, self.buffer_rows, self.seed = split, shuffle, buffer_rows, seed
+        self.epoch = 0
+
+    def __iter__(self) -> Iterator[Any]:
+        import torch
+
+        rng = np.random.default_rng([self.seed, self.epoch])
+        self.epoch += 1
+        order = rng.permutation(len(self.source.shard)).tolist() if self.shuffle else None
+        capacity = max(self.buffer_rows, 2 * self.batch_size)
+        carried: list[NDArray[np.float32]] = []  # the last round's remainder, shuffled
+        fresh: list[NDArray[np.float32]] = []
+        n_held = 0
+        for frame in self.source.frames(self.split, order):
+            x = self.transform(frame)
+            while len(x):  # a record batch may be larger than the buffer's room
+                room = capacity - n_held
+                fresh.append(x[:room])
+                n_held, x = n_held + len(fresh[-1]), x[room:]
+                if n_held >= capacity:
+                    full, rest = self._cut(carried, fresh, rng, last=False)
+                    yield from (torch.from_numpy(b) for b in full)
+                    carried, fresh, n_held = [rest], [], len(rest)
+        if n_held:
+            full, _ = self._cut(carried, fresh, rng, last=True)
+            yield from (torch.from_numpy(b) for b in full)
+
+    def _cut(
+        self,
+        carried: list[NDArray[np.float32]],
+        fresh: list[NDArray[np.float32]],
+        rng: np.random.Generator,
+        *,
+        last: bool,
+    ) -> tuple[list[NDArray[np.float32]], NDArray[np.float32]]:
+        """Shuffle the fresh rows and cut batches, carried rows first: none waits two rounds."""
+        new = np.concatenate(fresh) if fresh else np.concatenate(carried)[:0]
+        if self.shuffle:
+            new = new[rng.permutation(len(new))]
+        x = np.concatenate([*carried, new])
+        n_full = len(x) if last else len(x) - len(x) % self.batch_size
+        batches = [x[i : i + self.batch_size] for i in range(0, n_full, self.batch_size)]
+        return batches, x[n_full:]
+
+
+# --- streaming a table through a function ---------------------------------------------
+
+
+def open_table(path: str | Path, columns: Sequence[str] | None = None) -> tuple[Any, int | None]:
+    """(iterator of DataFrames, row count or None) over a Parquet file/folder or a CSV file.
+
+    CSV columns named in ``columns`` are read as float64 so every chunk has one type.
+    """
+    path = Path(path).expanduser()
+    if path.suffix.lower() == ".csv":
+        import pyarrow as pa
+        import pyarrow.csv as pcsv
+
+        if not path.is_file():
+            raise FileNotFoundError(f"data {str(path)!r} not found")
+        with open(path, newline="") as f:
+            header = f.readline().strip().split(",")
+        types = {c: pa.float64() for c in (columns or []) if c in header}
+        try:
+            reader = pcsv.open_csv(
+                path,
+                read_options=pcsv.ReadOptions(block_size=1 << 22),
+                convert_options=pcsv.ConvertOptions(column_types=types),
+            )
+        except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
+            raise InputError(f"could not read {path} as CSV: {error}") from None
+        return (batch.to_pandas() for batch in reader if batch.num_rows), None
+    source = ParquetSource(path)
+    return source.frames(), source.n_rows
+
+
+def map_table(
+    source: str | Path,
+    output: str | Path,
+    fn: Callable[[Any], tuple[list[str], NDArray[Any]]],
+    *,
+    columns: Sequence[str] | None = None,
+    quiet: bool = True,
+    label: str = "",
+) -> int:
+    """Write ``fn(chunk)`` for every chunk of the table ``source`` to ``output``.
+
+    ``fn`` returns (column names, 2-D array). Parquet or CSV by ``output``'s extension,
+    written to a hidden partial file renamed into place at the end: a failure leaves no
+    output. Returns the number of rows written.
+    """
+    import pyarrow as pa
+    from tqdm.auto import tqdm
+
+    output = Path(output).expanduser()
+    frames, total = open_table(source, columns)
+    first = next(frames, None)
+    if first is None:
+        raise InputError(f"{source} holds no data rows")
+    frames = itertools.chain([first], frames)
+    partial = output.with_name(f".{output.name}.partial")
+    writer: Any = None
+    n_rows = 0
+    try:
+        with tqdm(total=total, desc=label, unit="row", unit_scale=True, disable=quiet) as bar:
+            for frame in frames:
+                try:
+                    names, values = fn(frame)
+                except ValueError as error:  # say where in the whole table, not the chunk
+                    last = n_rows + len(frame) - 1
+                    where = f" (in the chunk of rows {n_rows}-{last} of {source})"
+                    raise type(error)(f"{error}{where}") from None
+                table = pa.table({n: values[:, i] for i, n in enumerate(names)})
+                if writer is None:
+                    writer = _writer(partial, output.suffix.lower(), table.schema)
+                writer.write_table(table)
+                n_rows += len(frame)
+                bar.update(len(frame))
+        writer.close()
+        writer = None
+        os.replace(partial, output)
+    except BaseException:
+        if writer is not None:
+            writer.close()
+        partial.unlink(missing_ok=True)
+        raise
+    return n_rows
+
+
+def _writer(path: Path, suffix: str, schema: Any) -> Any:
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.ParquetWriter(path, schema)
+    if suffix == ".csv":
+        import pyarrow.csv as pcsv
+
+        return pcsv.CSVWriter(path, schema)
+    raise InputError(f"cannot stream to {path.name[1:-8]!r}: use .csv or .parquet")
