@@ -267,7 +267,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", help="folder with mnist/ and adbench/ (default $AEKIT_DATA)")
     parser.add_argument("--out", help="output folder (default docs/, build/bench-quick/ quick)")
     parser.add_argument("--threads", type=int, help="torch threads (default: torch's)")
+    parser.add_argument(
+        "--render", action="store_true", help="only rewrite benchmarks.md from benchmarks.json"
+    )
     args = parser.parse_args(argv)
+    if args.render:
+        out = Path(args.out) if args.out else REPO / "docs"
+        report = json.loads((out / "benchmarks.json").read_text())
+        report["bars"] = bars(report["results"])
+        _write(out / "benchmarks.md", markdown(report))
+        print(f"wrote {out / 'benchmarks.md'}")
+        return 0
 
     chosen = args.only.split(",") if args.only else list(SECTIONS)
     unknown = [name for name in chosen if name not in SECTIONS]

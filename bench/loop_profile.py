@@ -244,7 +244,7 @@ def markdown(result: dict[str, Any]) -> str:
         "|---|---|---|---|",
     ]
     for name, values in abl["seconds"].items():
-        first = abl["first_epoch_seconds"].get(name)
+        first = abl.get("first_epoch_seconds", {}).get(name)
         lines.append(
             f"| {name} | {median_spread(values)} | {abl['vs_shipped'][name]:.2f} | "
             f"{median_spread(first) if first else ''} |"

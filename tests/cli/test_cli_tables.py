@@ -86,7 +86,8 @@ def test_score_with_explain_names_the_columns(workdir: Path) -> None:
     aekit_cli("score", "detector.safetensors", "shop.csv", "-o", "s.csv", "--explain", cwd=workdir)
     scores = pd.read_csv(workdir / "s.csv")
     errors = [f"error:{c}" for c in ("amount", "city", "store", "online")]
-    assert list(scores.columns) == ["reconstruction_error", "p_value", "is_anomaly", *errors]
+    expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+    assert list(scores.columns) == [*expected, *errors]
     assert len(scores) == 300 and np.isfinite(scores.to_numpy()).all()
     np.testing.assert_allclose(scores[errors].mean(axis=1), scores["reconstruction_error"], 1e-5)
 

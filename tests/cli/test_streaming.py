@@ -73,7 +73,8 @@ def test_streamed_outputs_equal_the_in_memory_results(
         got = read(out)
         if command == "score":
             errors = detector.reconstruction_error(X)
-            assert list(got.columns) == ["reconstruction_error", "p_value", "is_anomaly"]
+            expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+            assert list(got.columns) == expected
             np.testing.assert_allclose(got["reconstruction_error"], errors, rtol=1e-5)
             np.testing.assert_allclose(got["p_value"], detector.pvalues(X), rtol=1e-5)
             np.testing.assert_array_equal(got["is_anomaly"] == 1, detector.predict(X) == -1)

@@ -526,7 +526,8 @@ def _streams(args: argparse.Namespace) -> bool:
 
     tables = (".csv", ".parquet")
     source = is_table_path(args.data) or Path(args.data).suffix.lower() == ".csv"
-    return source and Path(args.output).suffix.lower() in tables and args.key is None
+    plain = args.key is None and not getattr(args, "explain", False)  # --explain: in memory
+    return source and Path(args.output).suffix.lower() in tables and plain
 
 
 def _checked_model(args: argparse.Namespace) -> Any:
@@ -544,11 +545,17 @@ def _stream(
     """Stream DATA through ``fn`` into the output, chunk by chunk, behind a progress bar."""
     from aekit.data.loaders import map_table
 
+    columns, text = _feature_names(model), []
+    table = getattr(model, "preprocessor_", None)
+    if table is not None:  # categories and booleans stay text; numbers are float64
+        columns = [n for n, kind in table.kinds_.items() if kind == "numeric"]
+        text = [n for n, kind in table.kinds_.items() if kind != "numeric"]
     n = map_table(
         args.data,
         args.output,
         fn,
-        columns=_feature_names(model),
+        columns=columns,
+        text_columns=text,
         quiet=args.quiet,
         label=label,
     )

@@ -261,10 +261,13 @@ class StreamBatches:
 # --- streaming a table through a function ---------------------------------------------
 
 
-def open_table(path: str | Path, columns: Sequence[str] | None = None) -> tuple[Any, int | None]:
+def open_table(
+    path: str | Path, columns: Sequence[str] | None = None, text_columns: Sequence[str] = ()
+) -> tuple[Any, int | None]:
     """(iterator of DataFrames, row count or None) over a Parquet file/folder or a CSV file.
 
-    CSV columns named in ``columns`` are read as float64 so every chunk has one type.
+    CSV columns named in ``columns`` are read as float64, those in ``text_columns`` as
+    strings (a table model's categories and booleans), so every chunk has one type.
     """
     path = Path(path).expanduser()
     if path.suffix.lower() == ".csv":
@@ -276,6 +279,7 @@ def open_table(path: str | Path, columns: Sequence[str] | None = None) -> tuple[
         with open(path, newline="") as f:
             header = f.readline().strip().split(",")
         types = {c: pa.float64() for c in (columns or []) if c in header}
+        types |= {c: pa.string() for c in text_columns if c in header}
         try:
             reader = pcsv.open_csv(
                 path,
@@ -295,6 +299,7 @@ def map_table(
     fn: Callable[[Any], tuple[list[str], NDArray[Any]]],
     *,
     columns: Sequence[str] | None = None,
+    text_columns: Sequence[str] = (),
     quiet: bool = True,
     label: str = "",
 ) -> int:
@@ -308,24 +313,32 @@ def map_table(
     from tqdm.auto import tqdm
 
     output = Path(output).expanduser()
-    frames, total = open_table(source, columns)
+    frames, total = open_table(source, columns, text_columns)
     first = next(frames, None)
     if first is None:
         raise InputError(f"{source} holds no data rows")
+
+    def apply(frame: Any, start: int) -> tuple[list[str], Any]:
+        try:
+            return fn(frame)
+        except ValueError as error:  # say where in the whole table, not the chunk
+            where = f" (in the chunk of rows {start}-{start + len(frame) - 1} of {source})"
+            raise type(error)(f"{error}{where}") from None
+
+    first_result = apply(first, 0)  # a wrong column fails here, before any progress bar
     frames = itertools.chain([first], frames)
     partial = output.with_name(f".{output.name}.partial")
     writer: Any = None
     n_rows = 0
     try:
-        with tqdm(total=total, desc=label, unit="row", unit_scale=True, disable=quiet) as bar:
-            for frame in frames:
-                try:
-                    names, values = fn(frame)
-                except ValueError as error:  # say where in the whole table, not the chunk
-                    last = n_rows + len(frame) - 1
-                    where = f" (in the chunk of rows {n_rows}-{last} of {source})"
-                    raise type(error)(f"{error}{where}") from None
-                table = pa.table({n: values[:, i] for i, n in enumerate(names)})
+        bar_options = {"desc": label, "unit": "row", "unit_scale": True}
+        with tqdm(total=total, disable=quiet, **bar_options) as bar:
+            for k, frame in enumerate(frames):
+                names, values = first_result if k == 0 else apply(frame, n_rows)
+                if hasattr(values, "columns"):  # a table model's reconstruction: typed columns
+                    table = pa.Table.from_pandas(values, preserve_index=False)
+                else:
+                    table = pa.table({n: values[:, i] for i, n in enumerate(names)})
                 if writer is None:
                     writer = _writer(partial, output.suffix.lower(), table.schema)
                 writer.write_table(table)
