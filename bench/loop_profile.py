@@ -91,8 +91,8 @@ def _copy_each_epoch(self: Any) -> Iterator[torch.Tensor]:
 def _wrapped_model(wrap: Callable[[Any], None]) -> Callable[..., Any]:
     original = estimator_module.build_model
 
-    def build(kind: str, config: Any) -> Any:
-        model = original(kind, config)
+    def build(kind: str, config: Any, **kwargs: Any) -> Any:
+        model = original(kind, config, **kwargs)
         wrap(model)
         return model
 
