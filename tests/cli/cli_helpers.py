@@ -1,0 +1,24 @@
+"""The one way the CLI tests run ``aekit``: a subprocess, as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+
+def aekit(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m aekit ARGS`` in ``cwd``; raise with its stderr when ``check`` fails."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    result = subprocess.run(
+        [sys.executable, "-m", "aekit", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"aekit {' '.join(args)} failed:\n{result.stderr}")
+    return result
