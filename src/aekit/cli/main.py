@@ -349,6 +349,19 @@ def cmd_denoise(args: argparse.Namespace) -> None:
     _write(args.output, _in_chunks(model.denoise, X, args.quiet, "denoising"), columns=_columns(X))
 
 
+DETECTOR_COLUMNS = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+
+
+def _detector_columns(model: Any, X: Any) -> Any:
+    """A detector's score columns for ``X``: its networks run once for all four."""
+    import numpy as np
+
+    scores, errors = model.score_parts(X)
+    is_anomaly = (-scores - float(model.offset_)) < 0  # as predict() decides
+    p_values = model._pvalues_from_errors(scores)
+    return np.column_stack([scores, errors, p_values, is_anomaly]).astype(np.float32)
+
+
 def cmd_score(args: argparse.Namespace) -> None:
     import numpy as np
 
@@ -357,32 +370,24 @@ def cmd_score(args: argparse.Namespace) -> None:
         flagged = [0]
 
         def score(frame: Any) -> tuple[list[str], Any]:
-            errors = model.reconstruction_error(frame)
             if not hasattr(model, "pvalues"):
+                errors = model.reconstruction_error(frame)
                 return ["reconstruction_error"], errors.astype(np.float32)[:, None]
-            scores = model.anomaly_score(frame)
-            is_anomaly = (-scores - float(model.offset_)) < 0  # as predict() decides
-            flagged[0] += int(is_anomaly.sum())
-            p_values = model._pvalues_from_errors(scores)
-            table = np.column_stack([scores, errors, p_values, is_anomaly])
-            columns = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
-            return columns, table.astype(np.float32)
+            table = _detector_columns(model, frame)
+            flagged[0] += int(table[:, -1].sum())
+            return DETECTOR_COLUMNS, table
 
         n = _stream(args, model, score, "scoring")
         if hasattr(model, "pvalues"):
             print(f"{flagged[0]} of {n} samples flagged as anomalies")
         return
     model, X = _model_and_data(args)
-    errors = _in_chunks(model.reconstruction_error, X, args.quiet, "scoring")
-    columns, values = ["reconstruction_error"], [errors]
     if hasattr(model, "pvalues"):
-        columns = ["anomaly_score", *columns, "p_value", "is_anomaly"]
-        values = [
-            _in_chunks(model.anomaly_score, X, True, ""),
-            *values,
-            _in_chunks(model.pvalues, X, True, ""),
-            (_in_chunks(model.predict, X, True, "") == -1).astype(np.float32),
-        ]
+        table = _in_chunks(lambda part: _detector_columns(model, part), X, args.quiet, "scoring")
+        columns, values = list(DETECTOR_COLUMNS), list(table.T)
+    else:
+        columns = ["reconstruction_error"]
+        values = [_in_chunks(model.reconstruction_error, X, args.quiet, "scoring")]
     if args.explain:
         per_feature = _in_chunks(
             lambda part: model.reconstruction_error(part, per_feature=True), X, True, ""

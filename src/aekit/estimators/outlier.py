@@ -516,10 +516,15 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         -------
         score : ndarray of shape (n_samples,)
         """
-        score = self.reconstruction_error(X)
+        return self.score_parts(X)[0]
+
+    def score_parts(self, X: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``(anomaly_score(X), reconstruction_error(X))``, the networks run once."""
+        error = self.reconstruction_error(X)
+        score = error
         if self.latent_weight > 0:
             score = score + float(self.latent_weight) * self.code_distance(X)
-        return np.asarray(score, dtype=np.float64)
+        return np.asarray(score, dtype=np.float64), error
 
     # float64 where Autoencoder gives float32: scikit-learn's outlier checks require it
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:  # type: ignore[override]
