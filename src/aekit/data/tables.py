@@ -11,11 +11,14 @@
   training (a column without gaps in training gets none, and a gap there at scoring time is
   imputed silently);
 - categorical columns (string, object, category, or any column named in ``categorical=``):
-  ``OneHotEncoder`` with ``max_categories=20``: the 19 most frequent levels get their own
-  input and every rarer level shares one ``other`` input; a level never seen in fit goes to
-  that ``other`` input (or, for a column with 20 levels or fewer, which has none, to all
-  zeros). A gap is its own level, ``"<missing>"``. This top-K + other bucket is how
-  columns with many levels are handled (instead of an embedding or hashing).
+  ``aekit.data.levels.LevelEncoder``, one-hot with an explicit input for unseen levels. A
+  column with at most ``max_categories=20`` levels in fit gets one input per level; a
+  column with more ("many levels") keeps its 19 most frequent levels as their own inputs
+  and hashes every other level seen in fit into ``hash_buckets=8`` bucket inputs
+  (``murmurhash3_32``, stable across processes). Every categorical column has one more
+  input, ``<unseen>``, for a level never seen in fit, so that an unseen level is told
+  apart from a rare seen one and stands out to a detector. A gap is its own level,
+  ``"<missing>"`` (a gap in a column that had none in fit counts as unseen).
 
 A training column that holds no value at all is dropped with a ``UserWarning``. Fitted
 state is saved as JSON and float64 arrays (``to_state`` / ``from_state``), never pickled.
@@ -31,14 +34,16 @@ from numpy.typing import NDArray
 from sklearn.compose import ColumnTransformer
 from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import OneHotEncoder, RobustScaler
+from sklearn.preprocessing import RobustScaler
 
+from aekit.data.levels import OTHER as OTHER  # what inverse_transform writes for unseen
+from aekit.data.levels import LevelEncoder
 from aekit.exceptions import InputError
 
 MISSING = "<missing>"  # the level a gap in a categorical column becomes
-OTHER = "<other>"  # what inverse_transform writes for the shared bucket of rare levels
 MAX_CATEGORIES = 20
-STATE_VERSION = 1
+HASH_BUCKETS = 8
+STATE_VERSION = 2  # 2: LevelEncoder (hashed buckets, unseen input); 1: OneHotEncoder
 _TRUE = {True, "True", "true", "TRUE", "1", "yes"}
 _FALSE = {False, "False", "false", "FALSE", "0", "no"}
 
@@ -66,7 +71,10 @@ class TablePreprocessor:
     ignore : list of str, optional
         Columns to drop; they may be present or absent at scoring time.
     max_categories : int, default=20
-        Inputs per categorical column at most, the shared ``other`` input included.
+        Levels a categorical column may have and keep one input each; a column with more
+        keeps its ``max_categories - 1`` most frequent levels and hashes the rest.
+    hash_buckets : int, default=8
+        Bucket inputs for the rarer seen levels of a column with many levels.
 
     Attributes
     ----------
@@ -86,15 +94,23 @@ class TablePreprocessor:
         categorical: list[str] | None = None,
         ignore: list[str] | None = None,
         max_categories: int = MAX_CATEGORIES,
+        hash_buckets: int = HASH_BUCKETS,
     ) -> None:
         self.categorical = list(categorical or [])
         self.ignore = list(ignore or [])
         self.max_categories = max_categories
+        self.hash_buckets = hash_buckets
 
     # --- fitting -----------------------------------------------------------------------
 
     def fit(self, frame: Any) -> TablePreprocessor:
         """Learn column kinds, imputation values, scales and levels from ``frame``."""
+        for option, value, least in (
+            ("max_categories", self.max_categories, 2),
+            ("hash_buckets", self.hash_buckets, 1),
+        ):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
+                raise ValueError(f"{option}={value!r} must be an integer >= {least}")
         frame = _as_frame(frame)
         names = [str(c) for c in frame.columns]
         if len(set(names)) != len(names):
@@ -147,7 +163,9 @@ class TablePreprocessor:
         self._guard_scales(prepared)
         return self
 
-    def _build(self, gappy: list[str]) -> ColumnTransformer:
+    def _build(
+        self, gappy: list[str], levels: list[dict[str, Any]] | None = None
+    ) -> ColumnTransformer:
         numeric, boolean, categorical = (self._of_kind(k) for k in _KINDS)
         parts: list[tuple[str, Any, list[str]]] = []
         if numeric:
@@ -161,12 +179,7 @@ class TablePreprocessor:
         if boolean:
             parts.append(("boolean", SimpleImputer(strategy="most_frequent"), boolean))
         if categorical:
-            encoder = OneHotEncoder(
-                max_categories=self.max_categories,
-                handle_unknown="infrequent_if_exist",
-                sparse_output=False,
-                dtype=np.float64,
-            )
+            encoder = LevelEncoder(int(self.max_categories), int(self.hash_buckets), levels)
             parts.append(("categorical", encoder, categorical))
         return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
 
@@ -245,8 +258,8 @@ class TablePreprocessor:
 
     @property
     def feature_groups(self) -> dict[str, list[int]]:
-        """Each used column's encoded inputs: its value (or one-hot levels) and its
-        missing indicator."""
+        """Each used column's encoded inputs: its value (or its one-hot levels, hash
+        buckets and unseen input) and its missing indicator."""
         groups: dict[str, list[int]] = {n: [] for n in self.columns_}
         slices = self.transformer_.output_indices_
         for name, _, cols in self.transformer_.transformers_:
@@ -270,27 +283,21 @@ class TablePreprocessor:
         return matrix
 
     def _levels_out(self) -> list[list[str]]:
-        """Each categorical column's output levels, in output order (``OTHER`` last)."""
+        """Each categorical column's input labels, in output order: its kept levels, each
+        hash bucket's most frequent training level, and ``OTHER`` for the unseen input."""
         if "categorical" not in self.transformer_.named_transformers_:
             return []
         encoder = self.transformer_.named_transformers_["categorical"]
-        infrequent = getattr(encoder, "infrequent_categories_", None) or [None] * len(
-            encoder.categories_
-        )
-        out = []
-        for levels, rare in zip(encoder.categories_, infrequent, strict=True):
-            rare_set = set() if rare is None else {str(v) for v in rare}
-            kept = [str(v) for v in levels if str(v) not in rare_set]
-            out.append([*kept, OTHER] if rare_set else kept)
-        return out
+        return [column.labels() for column in encoder.columns_]
 
     def inverse_transform(self, rows: Any) -> Any:
         """Encoded rows back to a DataFrame with the used columns and their dtypes.
 
         Numbers are unscaled (a gap comes back where the missing indicator is above 0.5,
         for float columns), booleans are thresholded at 0.5, and each categorical column
-        takes its highest-scoring level (``"<other>"`` for the shared bucket of rare
-        levels, a gap for ``"<missing>"``).
+        takes the label of its highest-scoring input: a kept level, a hash bucket's most
+        frequent training level, ``"<other>"`` for the unseen input (and for a bucket no
+        training level fell in), a gap for ``"<missing>"``.
         """
         import pandas as pd
 
@@ -367,6 +374,7 @@ class TablePreprocessor:
             "categorical": self.categorical,
             "ignore": self.ignore,
             "max_categories": int(self.max_categories),
+            "hash_buckets": int(self.hash_buckets),
             "columns": self.columns_,
             "kinds": self.kinds_,
             "dtypes": self.dtypes_,
@@ -382,34 +390,38 @@ class TablePreprocessor:
         if "boolean" in named:
             arrays["boolean.fill"] = np.asarray(named["boolean"].statistics_, np.float64)
         if "categorical" in named:
-            encoder = named["categorical"]
-            infrequent = getattr(encoder, "infrequent_categories_", None)
-            state["levels"] = [[str(v) for v in c] for c in encoder.categories_]
-            state["infrequent"] = [
-                None if r is None else [str(v) for v in r]
-                for r in (infrequent or [None] * len(encoder.categories_))
-            ]
+            state["categories"] = named["categorical"].to_state()
         return state, arrays
 
     @classmethod
     def from_state(
         cls, state: dict[str, Any], arrays: dict[str, NDArray[Any]]
     ) -> TablePreprocessor:
-        """Rebuild a fitted preprocessor from ``to_state``'s output.
+        """Rebuild a fitted preprocessor from ``to_state``'s output (or a version 1 state).
 
-        The ``ColumnTransformer`` is fitted on a few synthetic rows with the same columns,
-        levels and rare levels, then given the saved statistics, so its outputs equal the
+        The ``ColumnTransformer`` is fitted on two synthetic rows with the same columns and
+        the saved levels, then given the saved statistics, so its outputs equal the
         original's bit for bit.
         """
-        if state.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown table preprocessor state version {state.get('version')!r}")
-        self = cls(state["categorical"], state["ignore"], int(state["max_categories"]))
+        version = state.get("version")
+        if version not in (1, STATE_VERSION):
+            raise ValueError(
+                f"unknown table preprocessor state version {version!r} "
+                f"(this aekit reads versions 1 and {STATE_VERSION})"
+            )
+        self = cls(
+            state["categorical"],
+            state["ignore"],
+            int(state["max_categories"]),
+            int(state.get("hash_buckets", HASH_BUCKETS)),
+        )
         self.columns_ = list(state["columns"])
         self.kinds_ = dict(state["kinds"])
         self.dtypes_ = dict(state["dtypes"])
         self.dropped_ = list(state["dropped"])
-        self.transformer_ = self._build(list(state["gappy"]))
-        self.transformer_.fit(self._synthetic(state))
+        levels = _levels_of_version_1(state) if version == 1 else state.get("categories")
+        self.transformer_ = self._build(list(state["gappy"]), levels)
+        self.transformer_.fit(self._synthetic(list(state["gappy"])))
         named = self.transformer_.named_transformers_
         if "numeric" in named:
             steps = named["numeric"].named_steps
@@ -418,37 +430,38 @@ class TablePreprocessor:
             steps["scale"].scale_ = np.asarray(arrays["numeric.scale"], np.float64)
         if "boolean" in named:
             named["boolean"].statistics_ = np.asarray(arrays["boolean.fill"], np.float64)
-        if "categorical" in named and self.to_state()[0]["levels"] != state["levels"]:
-            raise ValueError("the saved categorical levels could not be rebuilt")
         return self
 
-    def _synthetic(self, state: dict[str, Any]) -> Any:
-        """Rows that make a ColumnTransformer learn the saved levels and rare levels:
-        each kept level twice, each rare one once."""
+    def _synthetic(self, gappy: list[str]) -> Any:
+        """Two rows with the used columns, enough for every part to fit (the categorical
+        levels come from ``levels=``, the statistics are replaced after)."""
         import pandas as pd
 
-        categorical = self._of_kind("categorical")
-        values: dict[str, list[Any]] = {}
-        for name, levels, rare in zip(
-            categorical, state.get("levels", []), state.get("infrequent", []), strict=True
-        ):
-            rare_set = set(rare or [])
-            kept = [v for v in levels if v not in rare_set]
-            values[name] = [v for v in kept for _ in range(2)] + [
-                v for v in levels if v in rare_set
-            ]
-        n = max([2, *(len(v) for v in values.values())])
         columns: dict[str, Any] = {}
         for name in self.columns_:
-            if name in values:
-                column = values[name]
-                columns[name] = column + [column[0]] * (n - len(column))
+            if self.kinds_[name] == "categorical":
+                columns[name] = np.asarray(["a", "b"], dtype=object)
             else:
-                numbers = np.arange(n, dtype=np.float64) % 2
-                if name in state["gappy"]:
-                    numbers[0] = np.nan
-                columns[name] = numbers
+                columns[name] = np.asarray([np.nan if name in gappy else 0.0, 1.0])
         return pd.DataFrame(columns)
+
+
+def _levels_of_version_1(state: dict[str, Any]) -> list[dict[str, Any]]:
+    """A version 1 state's OneHotEncoder levels as LevelEncoder columns with the same
+    outputs: the kept levels, then one ``other`` input shared by rare and unseen levels
+    (a column without rare levels had none: an unseen level gave all zeros)."""
+    out = []
+    for levels, rare in zip(state.get("levels", []), state.get("infrequent", []), strict=True):
+        rare_set = set(rare or [])
+        out.append(
+            {
+                "levels": levels,
+                "kept": [v for v in levels if v not in rare_set],
+                "buckets": [None] if rare_set else [],
+                "unseen": "bucket" if rare_set else "none",
+            }
+        )
+    return out
 
 
 _KINDS = ("numeric", "boolean", "categorical")
