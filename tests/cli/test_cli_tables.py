@@ -62,7 +62,7 @@ def test_fit_records_the_overrides(workdir: Path) -> None:
         "online": "boolean",
     }
     info = aekit_cli("info", "detector.safetensors", cwd=workdir).stdout
-    assert "store" in info and "categorical (4 inputs)" in info
+    assert "store" in info and "categorical (5 inputs)" in info  # 4 codes + <unseen>
 
 
 def test_score_with_explain_names_the_columns(workdir: Path) -> None:

@@ -437,7 +437,10 @@ def cmd_info(args: argparse.Namespace) -> None:
     }
     table = getattr(model, "preprocessor_", None)
     if table is not None:
-        summary["scaling"] = "table: robust numbers, one-hot categories, missing indicators"
+        summary["scaling"] = (
+            "table: robust numbers, one-hot categories (rare levels hashed, unseen flagged), "
+            "missing indicators"
+        )
         summary["columns"] = {
             name: f"{kind} ({len(table.feature_groups[name])} inputs)"
             for name, kind in table.kinds_.items()

@@ -77,11 +77,12 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     **Mixed tables.** A pandas DataFrame with any non-numeric column or any gap (or any
     ``categorical=`` / ``ignore=``) goes through ``aekit.data.tables.TablePreprocessor``
     instead of ``scale``: numbers robustly scaled with a missing-indicator input for
-    columns with gaps, booleans as 0/1, categories one-hot (the 19 most frequent levels,
-    the rest and unseen levels in one ``other`` input). Reconstructions come back as a
-    DataFrame with the original columns, and per-feature errors are per original column
-    (a one-hot group and a missing indicator summed into their column), in the scaled
-    units the network sees.
+    columns with gaps, booleans as 0/1, categories one-hot (a column with more than 20
+    levels keeps its 19 most frequent, hashes its rarer ones into 8 bucket inputs, and
+    every column has an ``<unseen>`` input for levels never seen in fit). Reconstructions
+    come back as a DataFrame with the original columns, and per-feature errors are per
+    original column (a one-hot group and a missing indicator summed into their column), in
+    the scaled units the network sees.
 
     Parameters
     ----------
@@ -719,7 +720,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
         Computed in float64, so that even extreme inputs give finite errors. For a table
         model, errors are in the scaled space the network sees, summed per original column
-        (one-hot levels and missing indicators into their column).
+        (one-hot levels, hash buckets, the unseen input and missing indicators into their
+        column).
 
         Returns
         -------

@@ -580,8 +580,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         Rows average to ``reconstruction_error(X)``, the reconstruction part of the score;
         the rest of ``anomaly_score(X)`` is ``latent_weight * code_distance(X)``, which
         belongs to no single feature. For a table model the features are the original
-        columns used: a one-hot group's and a missing indicator's errors are summed into
-        their column.
+        columns used: a one-hot group's (levels, hash buckets, unseen input) and a missing
+        indicator's errors are summed into their column.
 
         Returns
         -------
