@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from cli_helpers import aekit as aekit_cli
+from sklearn.metrics import roc_auc_score
 
 import aekit
 
@@ -98,3 +99,34 @@ def test_missing_column_is_one_line_and_exit_1(workdir: Path) -> None:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "missing columns 'city'" in lines[0], result.stderr
     assert not (workdir / "x.csv").exists()
+
+
+def test_fit_and_score_a_mixed_parquet_table(tmp_path: Path) -> None:
+    """A streamed fit on Parquet with numbers, categories, booleans and gaps; 10 rows
+    with amounts 12 standard deviations off."""
+    frame = shop_table(600)
+    frame["promo"] = pd.array(np.arange(600) % 3 == 0, dtype="boolean")
+    frame.loc[::11, "promo"] = None
+    frame.loc[:9, "amount"] += 60.0
+    frame.to_parquet(tmp_path / "shop.parquet", row_group_size=128)
+    aekit_cli(
+        "fit",
+        "shop.parquet",
+        "-o",
+        "m.aekit",
+        "--detector",
+        "--max-epochs",
+        "10",
+        "--quiet",
+        cwd=tmp_path,
+    )
+    aekit_cli("score", "m.aekit", "shop.parquet", "-o", "s.csv", cwd=tmp_path)
+    scores = pd.read_csv(tmp_path / "s.csv")
+    expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+    assert list(scores.columns) == expected and len(scores) == len(frame)
+    assert np.isfinite(scores[expected[:3]].to_numpy()).all()
+    model = aekit.load(tmp_path / "m.aekit")
+    assert model.preprocessor_.kinds_["promo"] == "boolean"
+    np.testing.assert_allclose(scores["anomaly_score"], -model.score_samples(frame), rtol=1e-5)
+    planted = np.arange(600) < 10
+    assert roc_auc_score(planted, scores["anomaly_score"]) > 0.95
