@@ -266,8 +266,8 @@ def test_streamed_fit_on_a_mixed_parquet_table(parquet_tables, data) -> None:
     assert codes.shape == (len(test), 3) and np.isfinite(codes).all()
     errors = ae.reconstruction_error(test)
     assert errors.shape == (len(test),) and np.isfinite(errors).all()
-    assert roc_auc_score(y, errors) > 0.85  # the in-memory fit gives > 0.9 in 15 epochs
+    assert roc_auc_score(y, errors) > 0.95  # measured 0.997
     detector = AnomalyDetector(max_epochs=10, n_estimators=2, random_state=0).fit(str(path))
     scores = detector.score_samples(test)
     assert scores.shape == (len(test),) and np.isfinite(scores).all()
-    assert roc_auc_score(y, -scores) > 0.9
+    assert roc_auc_score(y, -scores) > 0.9  # measured 0.968
