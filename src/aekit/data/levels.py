@@ -181,10 +181,14 @@ class LevelEncoder(TransformerMixin, BaseEstimator):
         rows = np.arange(n)
         start = 0
         for values, column, positions in zip(columns, self.columns_, self._positions, strict=True):
-            found = pd.Index(column.levels, dtype=object).get_indexer(values)  # -1: unseen
-            at = positions[found]  # -1 indexes the unseen level's position, last
-            hit = at >= 0
-            out[rows[hit], start + at[hit]] = 1.0
+            codes, distinct = pd.factorize(values, use_na_sentinel=False)  # each value once
+            found = pd.Index(column.levels, dtype=object).get_indexer(distinct)  # -1: unseen
+            at = positions[found][codes]  # -1 indexes the unseen level's position, last
+            if column.unseen == "none":  # version 1 files: an unseen level is all zeros
+                hit = at >= 0
+                out[rows[hit], start + at[hit]] = 1.0
+            else:
+                out[rows, start + at] = 1.0
             start += column.width
         return out
 
