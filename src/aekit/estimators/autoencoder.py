@@ -330,10 +330,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _fit_stream(self, path: Path, callbacks: list[Callback] | None, **run: Any) -> Autoencoder:
         """Train on a Parquet file or folder read in batches: bounded memory.
 
-        Preprocessing is fitted on a uniform sample of ``SAMPLE_ROWS`` rows; every epoch
-        then streams this rank's row groups through a shuffle buffer, holding out
-        ``validation_fraction`` of the rows (by a hash of their position) for early
-        stopping.
+        Preprocessing is fitted on a uniform sample of ``SAMPLE_ROWS`` rows (a category
+        level absent from it is encoded as unseen); every epoch then streams this rank's
+        row groups through a shuffle buffer, holding out ``validation_fraction`` of the
+        rows (by a hash of their position) for early stopping.
         """
         from aekit.data.loaders import SAMPLE_ROWS, ParquetSource, StreamBatches
 
