@@ -260,6 +260,10 @@ def test_many_levels_keep_the_top_hash_the_rest_and_flag_unseen(zipf: pd.DataFra
         assert label == (members[0] if members else None)
     back = prep.inverse_transform(prep.transform(rows))
     assert back["item"].tolist() == [kept[3], column.buckets[expected_bucket], OTHER]
+    assert prep.describe_columns() == {
+        "x": "numeric (1 inputs)",
+        "item": "categorical (28 inputs: 19 levels, 8 hash buckets, unseen)",
+    }
 
 
 def test_hashing_is_stable_across_processes(zipf: pd.DataFrame, tmp_path) -> None:

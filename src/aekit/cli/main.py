@@ -441,10 +441,7 @@ def cmd_info(args: argparse.Namespace) -> None:
             "table: robust numbers, one-hot categories (rare levels hashed, unseen flagged), "
             "missing indicators"
         )
-        summary["columns"] = {
-            name: f"{kind} ({len(table.feature_groups[name])} inputs)"
-            for name, kind in table.kinds_.items()
-        }
+        summary["columns"] = table.describe_columns()
     if hasattr(model, "offset_"):
         rule = (
             f"false_positive_rate={model.false_positive_rate}"

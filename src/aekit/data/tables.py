@@ -275,6 +275,21 @@ class TablePreprocessor:
                     groups[col].append(start + i)
         return {n: sorted(v) for n, v in groups.items()}
 
+    def describe_columns(self) -> dict[str, str]:
+        """Each used column's kind and inputs in words, e.g. ``"categorical (28 inputs: 19
+        levels, 8 hash buckets, unseen)"``."""
+        groups = self.feature_groups
+        out = {n: f"{self.kinds_[n]} ({len(groups[n])} inputs)" for n in self.columns_}
+        if "categorical" in self.transformer_.named_transformers_:
+            encoder = self.transformer_.named_transformers_["categorical"]
+            for name, column in zip(self._of_kind("categorical"), encoder.columns_, strict=True):
+                if column.buckets:
+                    out[name] = (
+                        f"categorical ({column.width} inputs: {len(column.kept)} levels, "
+                        f"{len(column.buckets)} hash buckets, unseen)"
+                    )
+        return out
+
     def group_matrix(self) -> NDArray[np.float64]:
         """``(n_features_out_, n_columns)`` 0/1 matrix: encoded errors @ it = per-column sums."""
         matrix = np.zeros((self.n_features_out_, len(self.columns_)))
