@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import torch
 from numpy.typing import NDArray
 from sklearn.metrics import roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
@@ -67,9 +68,8 @@ def test_signs_and_labels(fitted: AnomalyDetector, cardio: Data) -> None:
     X, _ = cardio
     scores = fitted.score_samples(X)
     np.testing.assert_array_equal(scores, -fitted.anomaly_score(X))
-    np.testing.assert_allclose(
-        fitted.anomaly_score(X), fitted.reconstruction_error(X) + fitted.code_distance(X)
-    )
+    parts = fitted.reconstruction_error(X) + fitted.code_distance(X)
+    np.testing.assert_allclose(fitted.anomaly_score(X), parts + 3.0 * fitted.hidden_distance(X))
     decision = fitted.decision_function(X)
     np.testing.assert_allclose(decision, scores - fitted.offset_, rtol=1e-6, atol=1e-6)
     labels = fitted.predict(X)
@@ -101,8 +101,25 @@ def test_code_distance_is_relative_to_the_training_codes(cardio: Data) -> None:
     centred = codes - codes.mean(axis=0)
     expected = np.einsum("ij,jk,ik->i", centred, np.linalg.inv(np.cov(codes.T, bias=True)), centred)
     np.testing.assert_allclose(distance, expected / np.median(expected), rtol=1e-3)
-    detector.set_params(latent_weight=0.0)
+    detector.set_params(latent_weight=0.0, hidden_weight=0.0)
     np.testing.assert_array_equal(detector.anomaly_score(X), detector.reconstruction_error(X))
+
+
+def test_hidden_distance_is_relative_to_the_training_features(cardio: Data) -> None:
+    X, _ = cardio
+    detector = AnomalyDetector(n_estimators=1, calibration_fraction=0.0, **FAST).fit(X)
+    distance = detector.hidden_distance(X)
+    assert np.median(distance) == pytest.approx(1.0, rel=1e-3)  # one member, all rows
+    network = detector.model_.eval()
+    with torch.inference_mode():
+        scaled = torch.from_numpy(detector.scaler_.transform(X))
+        hidden = network.encoder(scaled).double().numpy()
+    centred = hidden - hidden.mean(axis=0)
+    covariance = np.cov(hidden.T, bias=True)
+    ridge = 1e-3 * np.trace(covariance) / len(covariance)
+    precision = np.linalg.inv(covariance + ridge * np.eye(len(covariance)))
+    expected = np.einsum("ij,jk,ik->i", centred, precision, centred)
+    np.testing.assert_allclose(distance, expected / np.median(expected), rtol=1e-3)
 
 
 def test_conformal_false_alarm_bound(

@@ -633,15 +633,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))
         ]
         out = np.concatenate(outputs) if outputs else np.empty((0,), np.float32)
-        finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
-        if not finite.all():  # float32 overflow inside the network, not a NaN in X
-            rows = np.flatnonzero(~finite)
-            extreme = float(np.abs(x[rows].reshape(len(rows), -1)).max())
-            raise InputError(
-                f"the network overflowed on rows {rows[:5].tolist()}: their values lie far "
-                f"outside the range seen in fit (up to {extreme:.3g} after scaling, where "
-                f"training data is near 0 to 1); check those rows for unit or entry errors"
-            )
+        check_overflow(out, x)
         return out
 
     def _unscale(self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]) -> Any:
@@ -903,3 +895,17 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """Epochs trained."""
         check_is_fitted(self, "history_")
         return self.history_.n_epochs
+
+
+def check_overflow(out: NDArray[Any], x: NDArray[np.float32], first_row: int = 0) -> None:
+    """Raise ``InputError`` naming the rows of ``x`` whose network outputs ``out`` are not
+    finite: a float32 overflow inside the network (a NaN in X is refused before)."""
+    finite = np.isfinite(out.reshape(len(out), -1)).all(axis=1)
+    if not finite.all():
+        rows = np.flatnonzero(~finite)
+        extreme = float(np.abs(x[rows].reshape(len(rows), -1)).max())
+        raise InputError(
+            f"the network overflowed on rows {(rows[:5] + first_row).tolist()}: their values "
+            f"lie far outside the range seen in fit (up to {extreme:.3g} after scaling, where "
+            f"training data is near 0 to 1); check those rows for unit or entry errors"
+        )

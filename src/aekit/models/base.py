@@ -131,6 +131,19 @@ class BaseAE(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return self.decode(self.encode(x))
 
+    def inspect(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """One pass: the encoder's last hidden layer (what the latent head reads), the code
+        (its mean) and each value's training loss, as in ``elementwise_loss``; squared
+        errors in float64, so that far-out inputs get large finite values."""
+        hidden = self.encoder(x)
+        code = self.head(hidden).mean
+        c = self.config
+        raw = self.decode_raw(code)
+        if c.loss == "mse":
+            reconstruction = apply_output_activation(raw, c.output_activation)
+            return hidden, code, (reconstruction.double() - x.double()).square()
+        return hidden, code, elementwise_loss(raw, x, c.loss, c.output_activation)
+
     def training_loss(self, x_in: Tensor, x_target: Tensor) -> dict[str, Tensor]:
         """Named loss terms; training minimises ``"loss"``, reports show the rest."""
         z = self.code(x_in)  # the variational head samples here and adds "kl"
