@@ -44,7 +44,11 @@ def arrays(draw: st.DrawFn, max_dims: int = 5) -> np.ndarray:
         return draw(hnp.arrays(dtype, shape, elements=st.text(max_size=3)))
     base = draw(
         hnp.arrays(
-            "float64", shape, elements=st.one_of(st.floats(-1e3, 1e3, allow_nan=False), SPECIAL)
+            "float64",
+            shape,
+            elements=st.one_of(
+                st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False), SPECIAL
+            ),
         )
     )
     with np.errstate(invalid="ignore", over="ignore"):
@@ -58,7 +62,11 @@ def six_wide(draw: st.DrawFn) -> np.ndarray:
     dtype = draw(st.sampled_from(["float16", "float32", "float64", "int32"]))
     base = draw(
         hnp.arrays(
-            "float64", (n, 6), elements=st.one_of(st.floats(-1e3, 1e3, allow_nan=False), SPECIAL)
+            "float64",
+            (n, 6),
+            elements=st.one_of(
+                st.floats(-1e3, 1e3, allow_nan=False, allow_subnormal=False), SPECIAL
+            ),
         )
     )
     with np.errstate(invalid="ignore", over="ignore"):
