@@ -69,7 +69,7 @@ def test_signs_and_labels(fitted: AnomalyDetector, cardio: Data) -> None:
     scores = fitted.score_samples(X)
     np.testing.assert_array_equal(scores, -fitted.anomaly_score(X))
     parts = fitted.reconstruction_error(X) + fitted.code_distance(X)
-    np.testing.assert_allclose(fitted.anomaly_score(X), parts + 3.0 * fitted.hidden_distance(X))
+    np.testing.assert_allclose(fitted.anomaly_score(X), parts + 5.0 * fitted.hidden_distance(X))
     decision = fitted.decision_function(X)
     np.testing.assert_allclose(decision, scores - fitted.offset_, rtol=1e-6, atol=1e-6)
     labels = fitted.predict(X)
@@ -191,9 +191,27 @@ def test_save_load_gives_identical_outputs(
         np.testing.assert_array_equal(getattr(loaded, method)(X), getattr(fitted, method)(X))
     np.testing.assert_array_equal(loaded.transform(X), fitted.transform(X))
     np.testing.assert_array_equal(loaded.error_scale_, fitted.error_scale_)
-    for name in ("code_mean_", "code_precision_", "code_scale_"):
-        np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
+    for layer in ("code", "hidden"):
+        for name in (f"{layer}_mean_", f"{layer}_precision_", f"{layer}_scale_"):
+            np.testing.assert_array_equal(getattr(loaded, name), getattr(fitted, name))
     np.testing.assert_array_equal(loaded.calibration_scores_, fitted.calibration_scores_)
+
+
+def test_a_file_from_before_the_hidden_distance_scores_without_it(
+    fitted: AnomalyDetector, cardio: Data, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    X, _ = cardio
+    state, arrays = fitted._fitted_state()
+    old_arrays = {k: v for k, v in arrays.items() if not k.startswith("hidden")}
+    params = {k: v for k, v in fitted.get_params(deep=False).items() if k != "hidden_weight"}
+    monkeypatch.setattr(fitted, "_fitted_state", lambda: (state, old_arrays))
+    monkeypatch.setattr(fitted, "get_params", lambda deep=False: params)
+    loaded = aekit.load(fitted.save(tmp_path / "before-hidden.safetensors"))
+    assert loaded.hidden_weight == 0.0 and loaded.hidden_mean_ is None
+    expected = fitted.reconstruction_error(X) + fitted.code_distance(X)
+    np.testing.assert_allclose(loaded.anomaly_score(X), expected)
+    with pytest.raises(ValueError, match="refit"):
+        loaded.hidden_distance(X)
 
 
 def test_ensemble_members(fitted: AnomalyDetector, cardio: Data) -> None:

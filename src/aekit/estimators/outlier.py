@@ -656,7 +656,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         """Each sample's error per input feature: which features make a point anomalous.
 
         Rows average to ``reconstruction_error(X)``, the reconstruction part of the score;
-        the rest of ``anomaly_score(X)`` is ``latent_weight * code_distance(X)``, which
+        the rest of ``anomaly_score(X)`` (the weighted code and hidden distances)
         belongs to no single feature. For a table model the features are the original
         columns used: a one-hot group's (levels, hash buckets, unseen input) and a missing
         indicator's errors are summed into their column.
