@@ -59,7 +59,13 @@ def test_streamed_outputs_equal_the_in_memory_results(
             expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
             assert list(got.columns) == expected
             np.testing.assert_allclose(got["reconstruction_error"], errors, rtol=1e-5)
-            np.testing.assert_allclose(got["p_value"], detector.pvalues(X), rtol=1e-5)
+            # float32 networks give last-bit differences between batch sizes (row groups of
+            # 256 here, one batch in memory); a calibration row's own score can then fall
+            # either side of its calibration score: one rank, 1 / (n_cal + 1), at most
+            one_rank = 1.0 / (len(detector.calibration_scores_) + 1)
+            p_values = detector.pvalues(X)
+            np.testing.assert_allclose(got["p_value"], p_values, rtol=0, atol=one_rank + 1e-6)
+            assert np.isclose(got["p_value"], p_values, rtol=1e-5).mean() > 0.99
             np.testing.assert_array_equal(got["is_anomaly"] == 1, detector.predict(X) == -1)
             assert f"{int(got['is_anomaly'].sum())} of {len(X)} samples flagged" in result.stdout
         else:

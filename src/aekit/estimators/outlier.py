@@ -56,6 +56,14 @@ def _gaussian(
     return centre, precision.astype(np.float64), float(max(np.median(distance), 1e-12))
 
 
+def _torch_mahalanobis(
+    features: torch.Tensor, centre: torch.Tensor, precision: torch.Tensor
+) -> torch.Tensor:
+    """``_mahalanobis`` in torch, float64."""
+    d = features.double().reshape(len(features), -1) - centre
+    return ((d @ precision) * d).sum(1)
+
+
 @dataclass
 class _Terms:
     """The parts of the anomaly score of some samples, averaged over the members."""
@@ -503,31 +511,72 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
     # --- scores --------------------------------------------------------------------
 
     def _terms(self, X: ArrayLike, per_feature: bool = False) -> tuple[_Terms, tuple[int, ...]]:
-        """The score's parts for ``X`` (one pass of each member's network over each chunk
-        of rows, so memory stays bounded), and the shape of one sample's errors."""
+        """The score's parts for ``X``, and the shape of one sample's errors.
+
+        One pass of each member's network over each batch of rows, with all the arithmetic
+        in torch (float64) so memory stays bounded and no second thread pool (numpy's BLAS)
+        competes with torch's for the cores.
+        """
         x, shape = self._scaled(X)
-        table = self._table() is not None
+        table = self._table()
+        device = self._device()
+        group = None if table is None else torch.from_numpy(table.group_matrix()).to(device)
+        members = [self._member_tensors(m, device) for m in range(len(self.models_))]
         n = len(x)
         error = np.zeros((n, *self.error_scale_.shape[1:]) if per_feature else n, np.float64)
         code, hidden = np.zeros(n, np.float64), np.zeros(n, np.float64)
-        for lo in range(0, n, SCORE_CHUNK):
-            chunk = slice(lo, min(n, lo + SCORE_CHUNK))
-            for m, model in enumerate(self.models_):
-                features, codes, values = self._inspect(model, x[chunk], first_row=lo)
-                values = (self._per_column(values) if table else values) / self.error_scale_[m]
-                error[chunk] += values if per_feature else values.reshape(len(values), -1).mean(1)
-                code[chunk] += (
-                    _mahalanobis(codes, self.code_mean_[m], self.code_precision_[m])
-                    / self.code_scale_[m]
-                )
-                if self.hidden_mean_ is not None:
-                    hidden[chunk] += (
-                        _mahalanobis(features, self.hidden_mean_[m], self.hidden_precision_[m])
-                        / self.hidden_scale_[m]
-                    )
-        members = len(self.models_)
-        terms = _Terms(error / members, code / members, hidden / members)
-        return terms, (self.error_scale_.shape[1],) if table else shape
+        with torch.inference_mode():
+            for lo in range(0, n, INFERENCE_BATCH):
+                rows = slice(lo, min(n, lo + INFERENCE_BATCH))
+                batch = torch.from_numpy(x[rows]).to(device)
+                sums = self._batch_terms(batch, members, group, per_feature)
+                totals = [t.reshape(len(batch), -1).sum(1) for t in sums]
+                check_overflow(torch.stack(totals, 1).cpu().numpy(), x[rows], first_row=lo)
+                error[rows] = sums[0].cpu().numpy().reshape(error[rows].shape)
+                code[rows], hidden[rows] = sums[1].cpu().numpy(), sums[2].cpu().numpy()
+        count = len(self.models_)
+        terms = _Terms(error / count, code / count, hidden / count)
+        return terms, (self.error_scale_.shape[1],) if table is not None else shape
+
+    def _batch_terms(
+        self,
+        batch: torch.Tensor,
+        members: list[dict[str, torch.Tensor]],
+        group: torch.Tensor | None,
+        per_feature: bool,
+    ) -> list[torch.Tensor]:
+        """Each term summed over the members for one batch: errors (per value, or each
+        sample's mean), code distances and hidden distances."""
+        sums: list[torch.Tensor] = []
+        for model, stats in zip(self.models_, members, strict=True):
+            model.eval()
+            features, codes, values = model.inspect(batch)
+            values = values.double().reshape(len(batch), -1)
+            if group is not None:  # encoded values' errors summed into their columns
+                values = values @ group
+            values = values / stats["error_scale"]
+            parts = [
+                values if per_feature else values.mean(1),
+                _torch_mahalanobis(codes, stats["code_mean"], stats["code_precision"])
+                / stats["code_scale"],
+                _torch_mahalanobis(features, stats["hidden_mean"], stats["hidden_precision"])
+                / stats["hidden_scale"]
+                if "hidden_mean" in stats
+                else torch.zeros(len(batch), dtype=torch.float64, device=batch.device),
+            ]
+            sums = parts if not sums else [a + b for a, b in zip(sums, parts, strict=True)]
+        return sums
+
+    def _member_tensors(self, m: int, device: torch.device) -> dict[str, torch.Tensor]:
+        """Member ``m``'s fitted statistics as float64 tensors on ``device``."""
+        names = ["error_scale", "code_mean", "code_precision", "code_scale"]
+        if self.hidden_mean_ is not None:
+            names += ["hidden_mean", "hidden_precision", "hidden_scale"]
+        out = {}
+        for name in names:
+            value = np.asarray(getattr(self, f"{name}_")[m], np.float64)
+            out[name] = torch.from_numpy(value.reshape(-1) if name == "error_scale" else value)
+        return {name: value.to(device) for name, value in out.items()}
 
     def reconstruction_error(self, X: ArrayLike, per_feature: bool = False) -> NDArray[np.float64]:
         """The reconstruction part of the score: how badly each sample is reconstructed.
