@@ -23,7 +23,7 @@ EPILOG = {
     "reconstruct": "example:\n  aekit reconstruct model.safetensors data.npy -o reconstructed.npy",
     "score": "example:\n  aekit score detector.safetensors new.csv -o scores.csv\n"
     "  (columns: reconstruction_error, higher = more anomalous; a detector writes\n"
-    "   anomaly_score (its reconstruction_error plus code_distance) first, then\n"
+    "   anomaly_score (reconstruction_error plus code and hidden distances) first, then\n"
     "   p_value and is_anomaly, 1 for anomalies; --explain adds error:COLUMN for each column)",
     "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",

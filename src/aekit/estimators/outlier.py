@@ -465,7 +465,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         """What a member's scores are measured against, from the rows it trained on: the
         median error of each value (``error_scale``) and the Gaussian of its codes and of
         its hidden features (``code_*``, ``hidden_*``)."""
-        hidden, codes, error = self._inspect(model, x_scaled)
+        x = x_scaled.reshape(len(x_scaled), *self._model_input_shape())
+        hidden, codes, error = self._inspect(model, x)
         if self._table() is not None:  # one scale per original column, not per encoded value
             error = self._per_column(error)
         typical = np.median(error, axis=0)
