@@ -24,7 +24,6 @@ from aekit.models.corruption import check_noise
 from aekit.training import Callback
 
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
-SCORE_CHUNK = 65536  # rows scored at once: memory stays bounded on big inputs
 ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
 AUTO_MAX_SAMPLES = 4096  # max_samples="auto": rows per member, at most
 CODE_RIDGE = 1e-6  # added to the code covariance, relative to its mean variance
