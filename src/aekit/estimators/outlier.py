@@ -31,6 +31,12 @@ CODE_RIDGE = 1e-6  # added to the code covariance, relative to its mean variance
 HIDDEN_RIDGE = 1e-3
 
 
+# each member's Gaussian of its codes and of its hidden features, saved in model files
+_GAUSSIAN_STATS = tuple(
+    f"{layer}_{stat}" for layer in ("code", "hidden") for stat in ("mean", "precision", "scale")
+)
+
+
 def _mahalanobis(
     codes: NDArray[np.float64], centre: NDArray[np.float64], precision: NDArray[np.float64]
 ) -> NDArray[np.float64]:
@@ -739,12 +745,9 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float64)
         arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
         arrays["error_scale"] = np.asarray(self.error_scale_, np.float32)
-        arrays["code_mean"] = np.asarray(self.code_mean_, np.float64)
-        arrays["code_precision"] = np.asarray(self.code_precision_, np.float64)
-        arrays["code_scale"] = np.asarray(self.code_scale_, np.float64)
-        arrays["hidden_mean"] = np.asarray(self.hidden_mean_, np.float64)
-        arrays["hidden_precision"] = np.asarray(self.hidden_precision_, np.float64)
-        arrays["hidden_scale"] = np.asarray(self.hidden_scale_, np.float64)
+        for name in _GAUSSIAN_STATS:
+            if getattr(self, f"{name}_") is not None:  # None: an old file's missing term
+                arrays[name] = np.asarray(getattr(self, f"{name}_"), np.float64)
         return state, arrays
 
     def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
@@ -762,20 +765,15 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                 f"{len(self.models_)} networks but {len(error_scale)} rows of error scales"
             )
         self.error_scale_ = error_scale
-        if "code_mean" in arrays:
-            self.code_mean_ = np.asarray(arrays["code_mean"], np.float64)
-            self.code_precision_ = np.asarray(arrays["code_precision"], np.float64)
-            self.code_scale_ = np.asarray(arrays["code_scale"], np.float64)
-        else:  # written before the code-distance term: its scores were reconstruction only
+        for name in _GAUSSIAN_STATS:
+            if name in arrays:
+                setattr(self, f"{name}_", np.asarray(arrays[name], np.float64))
+        if "code_mean" not in arrays:  # written before the code distance: scored without it
             self.latent_weight = 0.0
             k = self.latent_dim
             self.code_mean_ = np.zeros((len(self.models_), k))
             self.code_precision_ = np.tile(np.eye(k), (len(self.models_), 1, 1))
             self.code_scale_ = np.ones(len(self.models_))
-        if "hidden_mean" in arrays:
-            self.hidden_mean_ = np.asarray(arrays["hidden_mean"], np.float64)
-            self.hidden_precision_ = np.asarray(arrays["hidden_precision"], np.float64)
-            self.hidden_scale_ = np.asarray(arrays["hidden_scale"], np.float64)
-        else:  # written before the hidden-distance term: its scores went without it
+        if "hidden_mean" not in arrays:  # written before the hidden distance: scored without it
             self.hidden_weight = 0.0
             self.hidden_mean_ = None
