@@ -486,7 +486,7 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
         return statistics
 
     def _inspect(
-        self, model: BaseAE, x: NDArray[np.float32], first_row: int = 0
+        self, model: BaseAE, x: NDArray[np.float32]
     ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """``model.inspect`` over ``x`` in batches: hidden features, codes and each value's
         error, float64, the errors in the data's sample shape."""
@@ -500,8 +500,8 @@ class AnomalyDetector(OutlierMixin, Autoencoder):
                     part.append(out.double().cpu().numpy())
         hidden, codes, error = (np.concatenate(p) if p else np.empty((0, 0)) for p in parts)
         hidden = hidden.reshape(len(x), -1)
-        check_overflow(error, x, first_row)
-        check_overflow(hidden, x, first_row)
+        check_overflow(error, x)
+        check_overflow(hidden, x)
         return hidden, codes, error.reshape(len(x), *self.sample_shape_)
 
     def _check_calibration_size(self, n_samples: int, n_cal: int, alpha: float) -> None:
