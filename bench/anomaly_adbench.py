@@ -74,7 +74,7 @@ def default_data_dir() -> Path:
 
 
 def aekit_scores(X: np.ndarray, seed: int, **params: Any) -> np.ndarray:
-    detector = AnomalyDetector(random_state=seed, **params).fit(X)
+    detector = AnomalyDetector(random_state=seed).set_params(**params).fit(X)
     return -detector.score_samples(X)
 
 
@@ -249,7 +249,8 @@ def main() -> None:
     parser.add_argument(
         "--aekit-params",
         default="{}",
-        help="JSON object of AnomalyDetector parameters (default: its defaults)",
+        help="JSON object of AnomalyDetector parameters, the members' as estimator__NAME "
+        '(e.g. {"estimator__max_epochs": 10}; default: its defaults)',
     )
     args = parser.parse_args()
     result = run(args.data, args.seeds, json.loads(args.aekit_params), args.only_aekit)

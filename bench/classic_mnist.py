@@ -32,7 +32,7 @@ from aekit.datasets import load_mnist
 
 CLASSIC = {  # the seed network, expressed as aekit parameters
     "kind": "dense",
-    "hidden_dims": (128, 64),
+    "model_params": {"hidden_dims": (128, 64)},
     "latent_dim": 32,
     "activation": "relu",
     "latent_activation": "relu",

@@ -90,7 +90,7 @@ def run(rows: int = 5_000_000, out: Path = REPO / "build", sample: int = 50_000)
     model = out / "streaming-detector.safetensors"
     started = time.perf_counter()
     frame = ParquetSource(data).sample(sample, seed=0)
-    detector = AnomalyDetector(max_epochs=20, random_state=0).fit(frame)
+    detector = AnomalyDetector(random_state=0).fit(frame)
     detector.save(model)
     fit_seconds = time.perf_counter() - started
     scores = out / "streaming-scores.parquet"

@@ -55,13 +55,15 @@ def run_demo(folder: Path, *, seed: int = 0, quiet: bool = False) -> Path:
             X_train=images[fit_rows],
             title=f"aekit demo: {title}",
         )
+        networks = model.estimators_ if hasattr(model, "estimators_") else [model]
         results.append(
             {
                 "name": name,
                 "title": title,
                 "what": what,
                 "seconds": round(time.perf_counter() - started, 1),
-                "epochs": model.history_.n_epochs,
+                "networks": len(networks),
+                "epochs": max(network.history_.n_epochs for network in networks),
             }
         )
 
@@ -116,10 +118,16 @@ def run_demo(folder: Path, *, seed: int = 0, quiet: bool = False) -> Path:
     return index
 
 
+def _networks(result: dict[str, Any]) -> str:
+    n = result["networks"]
+    return f"{n} networks of up to " if n > 1 else ""
+
+
 def _index_page(results: list[dict[str, Any]]) -> str:
     items = "\n".join(
         f'<li><a href="{r["name"]}.html">{html.escape(r["title"])}</a>: '
-        f"{html.escape(r['what'])} <span>({r['epochs']} epochs, {r['seconds']} s; model "
+        f"{html.escape(r['what'])} <span>({_networks(r)}{r['epochs']} epochs, "
+        f"{r['seconds']} s; model "
         f"<code>{r['name']}.safetensors</code>)</span></li>"
         for r in results
     )

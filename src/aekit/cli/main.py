@@ -12,19 +12,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from aekit.cli.options import add_estimator_options, detector_only, given_params, split_for_detector
+
 EPILOG = {
     "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
     "  aekit fit shop.csv -o m.safetensors --detector --categorical store_id --ignore order_id\n"
     "  aekit fit big.parquet -o m.safetensors --checkpoint ck.safetensors   # Ctrl-C saves\n"
     "  aekit fit big.parquet -o m.safetensors --resume ck.safetensors       # and goes on\n"
     "  aekit fit mnist -o vae.safetensors --kind conv --variational --latent-dim 2\n"
-    "  aekit fit sensors.parquet -o detector.safetensors --detector --contamination 0.02",
+    "  aekit fit digits -o m.safetensors --model-param hidden_dims=128,64 --random-state 0\n"
+    "  aekit fit sensors.parquet -o detector.safetensors --detector --contamination 0.02\n"
+    "options not given keep the Python defaults (for --detector, those of\n"
+    "AnomalyDetector.default_estimator()); 'none' sets an option that allows it to None",
     "encode": "example:\n  aekit encode model.safetensors data.csv -o codes.csv",
     "reconstruct": "example:\n  aekit reconstruct model.safetensors data.npy -o reconstructed.npy",
     "score": "example:\n  aekit score detector.safetensors new.csv -o scores.csv\n"
-    "  (columns: reconstruction_error, higher = more anomalous; a detector writes\n"
-    "   anomaly_score (reconstruction_error plus code and hidden distances) first, then\n"
-    "   p_value and is_anomaly, 1 for anomalies; --explain adds error:COLUMN for each column)",
+    "  (an Autoencoder writes reconstruction_error, its mean squared error in the data's\n"
+    "   units; a detector writes anomaly_score (higher = more anomalous), its terms\n"
+    "   relative_error, code_distance and hidden_distance, then p_value (with a calibration\n"
+    "   split) and is_anomaly, 1 for anomalies; --explain adds each column's error as\n"
+    "   error:COLUMN, or relative_error:COLUMN for a detector)",
     "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
     "info": "example:\n  aekit info model.safetensors",
@@ -74,57 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     fit = command("fit", "train a model on DATA and save it")
     _add_data(fit)
     fit.add_argument("-o", "--output", required=True, help="model file to write (.safetensors)")
-    fit.add_argument("--kind", default="dense", help="architecture: dense or conv")
-    fit.add_argument("--latent-dim", type=int, default=None, help="size of the code")
-    fit.add_argument("--hidden-dims", type=_int_list, help="encoder widths, e.g. 256,128")
-    fit.add_argument("--channels", type=_int_list, help="conv feature maps, e.g. 32,64")
-    fit.add_argument("--activation", default="relu")
-    fit.add_argument("--loss", default="mse", choices=["mse", "bce"])
-    fit.add_argument("--scale", default=None, help="auto, minmax, standard, robust or none")
-    fit.add_argument("--variational", action="store_true", help="train a VAE")
-    fit.add_argument("--beta", type=float, default=1.0, help="KL weight of a VAE")
-    fit.add_argument("--sparsity", type=float, default=0.0, help="weight of a code penalty")
-    fit.add_argument(
-        "--noise",
-        choices=["gaussian", "masking", "salt_pepper"],
-        help="train a denoiser on corrupted inputs",
-    )
-    fit.add_argument("--noise-level", type=float, default=None)
-    fit.add_argument("--max-epochs", type=int, default=None)
-    fit.add_argument("--batch-size", type=int, default=None)
-    fit.add_argument("--learning-rate", type=float, default=None)
-    fit.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    fit.add_argument(
-        "--categorical",
-        type=_name_list,
-        metavar="COL[,COL]",
-        help="table columns to one-hot encode whatever their type (e.g. integer codes)",
-    )
-    fit.add_argument(
-        "--ignore", type=_name_list, metavar="COL[,COL]", help="table columns to leave out"
-    )
     fit.add_argument(
         "--detector",
         action="store_true",
-        help="train an anomaly detector (adds thresholds and p-values)",
-    )
-    fit.add_argument("--contamination", type=float, help="detector: expected anomaly share")
-    fit.add_argument(
-        "--false-positive-rate",
-        type=float,
-        help="detector: calibrated false-alarm rate instead of contamination",
-    )
-    fit.add_argument(
-        "--patience",
-        type=int,
-        default=10,
-        help="epochs without improvement before stopping (default 10)",
-    )
-    fit.add_argument(
-        "--no-early-stopping",
-        action="store_true",
-        help="train all --max-epochs (the best epoch's weights are still kept)",
+        help="train an AnomalyDetector (an ensemble of autoencoders, with thresholds and "
+        "p-values); the model options then set each member, from the detector's tuned "
+        "defaults",
     )
     fit.add_argument("--checkpoint", help="write the training state here as it goes")
     fit.add_argument(
@@ -139,6 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CHECKPOINT",
         help="continue the run saved in this checkpoint (same data and options)",
     )
+    add_estimator_options(fit)
 
     for name, help_text in [
         ("encode", "write the latent code of each sample"),
@@ -194,22 +157,6 @@ def _add_data(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--key", help="array name inside an .npz file")
 
 
-def _name_list(text: str) -> list[str]:
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError(f"{text!r} names no column")
-    return names
-
-
-def _int_list(text: str) -> tuple[int, ...]:
-    try:
-        return tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a comma-separated list of integers"
-        ) from None
-
-
 # --- commands -------------------------------------------------------------------------
 
 
@@ -217,51 +164,16 @@ def cmd_fit(args: argparse.Namespace) -> int:
     import signal
     import threading
 
-    import aekit
     from aekit.data.files import check_writable, read_data
     from aekit.data.loaders import is_table_path
 
     check_writable(args.output)  # before training, not after
     if args.checkpoint:
         check_writable(args.checkpoint)
-    X = args.data if is_table_path(args.data) else read_data(args.data, key=args.key)
-    cls = aekit.AnomalyDetector if args.detector else aekit.Autoencoder
-    options: dict[str, Any] = {
-        "latent_dim": args.latent_dim,
-        "hidden_dims": args.hidden_dims,
-        "channels": args.channels,
-        "scale": args.scale,
-        "noise_level": args.noise_level,
-        "max_epochs": args.max_epochs,
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-    }
-    if args.detector:
-        options |= {
-            "contamination": args.contamination,
-            "false_positive_rate": args.false_positive_rate,
-        }
-    elif args.contamination is not None or args.false_positive_rate is not None:
-        raise UserError("--contamination and --false-positive-rate need --detector")
-    params = {k: v for k, v in options.items() if v is not None}
-    model = cls(
-        args.kind,
-        activation=args.activation,
-        loss=args.loss,
-        variational=args.variational,
-        beta=args.beta,
-        sparsity=args.sparsity,
-        noise=args.noise,
-        device=args.device,
-        random_state=args.seed,
-        patience=None if args.no_early_stopping else args.patience,
-        verbose=0 if args.quiet else 1,
-        categorical=args.categorical,
-        ignore=args.ignore,
-        **params,
-    )
     if args.checkpoint_every < 1:
         raise UserError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
+    model = _estimator(args)
+    X = args.data if is_table_path(args.data) else read_data(args.data, key=args.key)
     stop, received = threading.Event(), []
 
     def request_stop(signum: int, frame: object) -> None:
@@ -288,16 +200,40 @@ def cmd_fit(args: argparse.Namespace) -> int:
         main_rank = _leave_process_group(wait=finished)
     if not main_rank:  # under torchrun only rank 0 writes the model and speaks
         return 0
+    report = _detector_fit_report if args.detector else _autoencoder_fit_report
+    return report(model, args, _n_rows(X), received[0] if received else 0)
+
+
+def _estimator(args: argparse.Namespace) -> Any:
+    """The estimator the options ask for: only the options given are passed, so every
+    other parameter keeps the default declared in ``aekit.estimators.parameters``."""
+    import aekit
+
+    given = given_params(args)
+    verbose = 0 if args.quiet else 1
+    if not args.detector:
+        refused = detector_only(given)
+        if refused:
+            raise UserError(f"{', '.join(refused)} need --detector")
+        return aekit.Autoencoder(**given, verbose=verbose)
+    own, member = split_for_detector(given)
+    detector = aekit.AnomalyDetector(**own, verbose=verbose)
+    if member:
+        detector.set_params(**{f"estimator__{name}": value for name, value in member.items()})
+    return detector
+
+
+def _autoencoder_fit_report(model: Any, args: argparse.Namespace, n_rows: int, signum: int) -> int:
     history = model.history_
     if history.n_epochs == 0:
         print("aekit: interrupted before the first epoch finished; nothing saved", file=sys.stderr)
-        return 128 + received[0]
+        return 128 + signum
     path = model.save(args.output)
     best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
     how = "interrupted after" if history.interrupted else "trained for"
     print(
-        f"{how} {history.n_epochs} epochs: {type(model).__name__} (kind={args.kind}, "
-        f"latent_dim={model.latent_dim}) on {_n_rows(X)} samples in {history.fit_seconds:.1f}s; "
+        f"{how} {history.n_epochs} epochs: Autoencoder (kind={model.kind}, "
+        f"latent_dim={model.latent_dim}) on {n_rows} samples in {history.fit_seconds:.1f}s; "
         f"best epoch {best + 1}, loss {history.monitored[best]:.4g}"
     )
     if history.interrupted:
@@ -305,25 +241,57 @@ def cmd_fit(args: argparse.Namespace) -> int:
             f"saved the best model so far (epoch {best + 1}) to {path}"
             + (f"; continue with --resume {args.checkpoint}" if args.checkpoint else "")
         )
-        return 128 + received[0]
+        return 128 + signum
     print(f"saved {path}")
     return 0
 
 
+def _detector_fit_report(model: Any, args: argparse.Namespace, n_rows: int, signum: int) -> int:
+    members = model.estimators_
+    if not members:
+        print("aekit: interrupted before the first epoch finished; nothing saved", file=sys.stderr)
+        return 128 + signum
+    path = model.save(args.output)
+    first = members[0]
+    epochs = ", ".join(str(m.history_.n_epochs) for m in members)
+    seconds = sum(m.history_.fit_seconds for m in members)
+    how = "interrupted after" if model.interrupted_ else "trained"
+    print(
+        f"{how} {len(members)} of {model.n_estimators} networks (epochs {epochs}): "
+        f"AnomalyDetector of {first.kind} autoencoders (latent_dim={first.latent_dim}) on "
+        f"{n_rows} samples in {seconds:.1f}s; anomaly_score above {model.threshold_:.4g} "
+        f"is an anomaly ({_threshold_rule(model)})"
+    )
+    if model.interrupted_:
+        print(
+            f"saved the detector so far ({len(members)} networks) to {path}"
+            + (f"; continue with --resume {args.checkpoint}" if args.checkpoint else "")
+        )
+        return 128 + signum
+    print(f"saved {path}")
+    return 0
+
+
+def _threshold_rule(model: Any) -> str:
+    if model.false_positive_rate is not None:
+        return f"false_positive_rate={model.false_positive_rate}"
+    return f"contamination={model.contamination}"
+
+
 def cmd_encode(args: argparse.Namespace) -> None:
     if _streams(args):
-        model = _checked_model(args)
+        model = _autoencoder(_checked_model(args), "encode")
         names = [str(n) for n in model.get_feature_names_out()]
         _stream(args, model, lambda frame: (names, model.transform(frame)), "encoding")
         return
-    model, X = _model_and_data(args)
+    model, X = _model_and_data(args, "encode")
     codes = _in_chunks(model.transform, X, args.quiet, "encoding")
     _write(args.output, codes, columns=list(model.get_feature_names_out()))
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> None:
     if _streams(args):
-        model = _checked_model(args)
+        model = _autoencoder(_checked_model(args), "reconstruct")
         _stream(
             args,
             model,
@@ -331,7 +299,7 @@ def cmd_reconstruct(args: argparse.Namespace) -> None:
             "reconstructing",
         )
         return
-    model, X = _model_and_data(args)
+    model, X = _model_and_data(args, "reconstruct")
     _write(
         args.output,
         _in_chunks(model.reconstruct, X, args.quiet, "reconstructing"),
@@ -340,8 +308,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> None:
 
 
 def cmd_denoise(args: argparse.Namespace) -> None:
-    model, X = _model_and_data(args)
-    if getattr(model, "noise", None) is None:
+    model, X = _model_and_data(args, "denoise")
+    if model.noise is None:
         print(
             "warning: this model was trained without --noise; its output is a plain reconstruction",
             file=sys.stderr,
@@ -349,17 +317,12 @@ def cmd_denoise(args: argparse.Namespace) -> None:
     _write(args.output, _in_chunks(model.denoise, X, args.quiet, "denoising"), columns=_columns(X))
 
 
-DETECTOR_COLUMNS = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
-
-
-def _detector_columns(model: Any, X: Any) -> Any:
-    """A detector's score columns for ``X``: its networks run once for all four."""
+def _detector_table(model: Any, X: Any) -> tuple[list[str], Any]:
+    """A detector's score columns for ``X`` (``score_parts``: its networks run once)."""
     import numpy as np
 
-    scores, errors = model.score_parts(X)
-    is_anomaly = (-scores - float(model.offset_)) < 0  # as predict() decides
-    p_values = model._pvalues_from_errors(scores)
-    return np.column_stack([scores, errors, p_values, is_anomaly]).astype(np.float32)
+    parts = model.score_parts(X)
+    return list(parts), np.column_stack(list(parts.values())).astype(np.float32)
 
 
 def cmd_score(args: argparse.Namespace) -> None:
@@ -367,45 +330,54 @@ def cmd_score(args: argparse.Namespace) -> None:
 
     if _streams(args):
         model = _checked_model(args)
-        flagged = [0]
+        detector, flagged = _is_detector(model), [0]
 
         def score(frame: Any) -> tuple[list[str], Any]:
-            if not hasattr(model, "pvalues"):
+            if not detector:
                 errors = model.reconstruction_error(frame)
                 return ["reconstruction_error"], errors.astype(np.float32)[:, None]
-            table = _detector_columns(model, frame)
-            flagged[0] += int(table[:, -1].sum())
-            return DETECTOR_COLUMNS, table
+            columns, table = _detector_table(model, frame)
+            flagged[0] += int(table[:, columns.index("is_anomaly")].sum())
+            return columns, table
 
         n = _stream(args, model, score, "scoring")
-        if hasattr(model, "pvalues"):
+        if detector:
             print(f"{flagged[0]} of {n} samples flagged as anomalies")
         return
     model, X = _model_and_data(args)
-    if hasattr(model, "pvalues"):
-        table = _in_chunks(lambda part: _detector_columns(model, part), X, args.quiet, "scoring")
-        columns, values = list(DETECTOR_COLUMNS), list(table.T)
+    detector = _is_detector(model)
+    if detector:
+        names: list[str] = []
+
+        def table_of(part: Any) -> Any:
+            columns, table = _detector_table(model, part)
+            names[:] = columns
+            return table
+
+        values = list(_in_chunks(table_of, X, args.quiet, "scoring").T)
+        columns = list(names)
+        per_feature_of, prefix = model.relative_error, "relative_error"
     else:
         columns = ["reconstruction_error"]
         values = [_in_chunks(model.reconstruction_error, X, args.quiet, "scoring")]
+        per_feature_of, prefix = model.reconstruction_error, "error"
     if args.explain:
-        per_feature = _in_chunks(
-            lambda part: model.reconstruction_error(part, per_feature=True), X, True, ""
-        )
+        per_feature = _in_chunks(lambda part: per_feature_of(part, per_feature=True), X, True, "")
         per_feature = np.asarray(per_feature).reshape(len(per_feature), -1)
         names = _feature_names(model) or [f"x{i}" for i in range(per_feature.shape[1])]
         if len(names) != per_feature.shape[1]:
             names = [f"x{i}" for i in range(per_feature.shape[1])]
-        columns += [f"error:{n}" for n in names]
+        columns += [f"{prefix}:{n}" for n in names]
         values += list(per_feature.T)
     table = np.column_stack(values).astype(np.float32)
     _write(args.output, table, columns=columns)
-    if hasattr(model, "pvalues"):
-        print(f"{int(values[3].sum())} of {len(table)} samples flagged as anomalies")
+    if detector:
+        n_flagged = int(values[columns.index("is_anomaly")].sum())
+        print(f"{n_flagged} of {len(table)} samples flagged as anomalies")
 
 
 def cmd_generate(args: argparse.Namespace) -> None:
-    model = _load(args.model)
+    model = _autoencoder(_load(args.model), "generate")
     if args.n_samples < 1:
         raise UserError(f"-n must be a positive number of samples, got {args.n_samples}")
     samples = model.sample(args.n_samples, random_state=args.seed)
@@ -414,54 +386,66 @@ def cmd_generate(args: argparse.Namespace) -> None:
 
 def cmd_info(args: argparse.Namespace) -> None:
     model = _load(args.model)
-    history = model.history_
-    n_params = sum(p.numel() for p in model.model_.parameters())
-    best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
-    summary = {
+    summary: dict[str, Any] = {
         "file": str(args.model),
         "file_bytes": Path(args.model).stat().st_size,
         "estimator": type(model).__name__,
+    }
+    detector = _is_detector(model)
+    if detector:
+        summary["parameters"] = {
+            k: v for k, v in model.get_params(deep=False).items() if k != "estimator"
+        }
+        summary["members"] = len(model.estimators_)
+        summary["threshold"] = {
+            "anomaly_score_above": model.threshold_,
+            "rule": _threshold_rule(model),
+        }
+    network = model.estimators_[0] if detector else model
+    summary |= _network_summary(network)
+    if detector:
+        summary["training"]["epochs"] = [m.history_.n_epochs for m in model.estimators_]
+        summary["training"]["seconds"] = round(
+            sum(m.history_.fit_seconds for m in model.estimators_), 2
+        )
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+        return
+    sections = {k: summary.pop(k) for k in ("parameters", "config", "training") if k in summary}
+    for key, value in summary.items():
+        print(f"{key:14s} {value}")
+    for title, section in sections.items():
+        print(title + (" (each member)" if detector and title == "config" else ""))
+        for key, value in section.items():
+            print(f"  {key:20s} {value}")
+
+
+def _network_summary(model: Any) -> dict[str, Any]:
+    """What ``aekit info`` shows of an Autoencoder (or of a detector's first member)."""
+    history = model.history_
+    best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
+    summary: dict[str, Any] = {
         "kind": model.model_.kind,
         "config": model.model_.config.to_json(),
-        "parameters": n_params,
+        "weights": sum(p.numel() for p in model.model_.parameters()),
         "sample_shape": list(model.sample_shape_),
         "scaling": model.scaler_.method,
         "training": {
             "epochs": history.n_epochs,
-            "best_epoch": best + 1,
+            "best_epoch": best + 1 if history.n_epochs else None,
             "stopped_early": history.stopped_early,
-            "train_loss": history.train_loss[best],
+            "train_loss": history.train_loss[best] if history.n_epochs else None,
             "val_loss": history.val_loss[best] if history.val_loss else None,
             "seconds": round(history.fit_seconds, 2),
         },
     }
-    table = getattr(model, "preprocessor_", None)
-    if table is not None:
+    if model.preprocessor_ is not None:
         summary["scaling"] = (
             "table: robust numbers, one-hot categories (rare levels hashed, unseen flagged), "
             "missing indicators"
         )
-        summary["columns"] = table.describe_columns()
-    if hasattr(model, "offset_"):
-        rule = (
-            f"false_positive_rate={model.false_positive_rate}"
-            if model.false_positive_rate is not None
-            else f"contamination={model.contamination}"
-        )
-        summary["threshold"] = {"anomaly_score_above": -float(model.offset_), "rule": rule}
-    if args.json:
-        print(json.dumps(summary, indent=2))
-        return
-    config = summary.pop("config")
-    training = summary.pop("training")
-    for key, value in summary.items():
-        print(f"{key:14s} {value}")
-    print("config")
-    for key, value in config.items():
-        print(f"  {key:20s} {value}")
-    print("training")
-    for key, value in training.items():
-        print(f"  {key:20s} {value}")
+        summary["columns"] = model.preprocessor_.describe_columns()
+    return summary
 
 
 def cmd_report(args: argparse.Namespace) -> None:
@@ -518,11 +502,31 @@ def _load(path: str) -> Any:
     return load(path)
 
 
-def _model_and_data(args: argparse.Namespace) -> tuple[Any, Any]:
+def _model_and_data(args: argparse.Namespace, command: str | None = None) -> tuple[Any, Any]:
+    """The model (an Autoencoder when ``command`` needs one) and the data."""
     from aekit.data.files import check_writable, read_data
 
     check_writable(args.output, folder=Path(args.output).suffix == "")
-    return _load(args.model), read_data(args.data, key=args.key)
+    model = _load(args.model)
+    if command is not None:
+        _autoencoder(model, command)
+    return model, read_data(args.data, key=args.key)
+
+
+def _is_detector(model: Any) -> bool:
+    from sklearn.base import is_outlier_detector
+
+    return bool(is_outlier_detector(model))
+
+
+def _autoencoder(model: Any, command: str) -> Any:
+    """``model``, which must be an Autoencoder for ``command``."""
+    if _is_detector(model):
+        raise UserError(
+            f"'aekit {command}' needs an Autoencoder, but this file holds an AnomalyDetector; "
+            f"save one of its members (detector.estimators_[i].save(path)) to {command} with it"
+        )
+    return model
 
 
 def _streams(args: argparse.Namespace) -> bool:

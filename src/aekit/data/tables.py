@@ -275,6 +275,10 @@ class TablePreprocessor:
                     groups[col].append(start + i)
         return {n: sorted(v) for n, v in groups.items()}
 
+    def encoded_names(self) -> list[str]:
+        """The name of each encoded input (``amount``, ``city_paris``, ...), in order."""
+        return [str(n) for n in self.transformer_.get_feature_names_out()]
+
     def describe_columns(self) -> dict[str, str]:
         """Each used column's kind and inputs in words, e.g. ``"categorical (28 inputs: 19
         levels, 8 hash buckets, unseen)"``."""

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -18,32 +18,32 @@ from sklearn.base import (
     TransformerMixin,
 )
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.loaders import is_table_path
-from aekit.data.scaling import SCALE_METHODS, Scaler
+from aekit.data.scaling import Scaler
 from aekit.data.tables import TablePreprocessor, is_table
 from aekit.data.validation import check_finite, validate_codes, validate_samples
+from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings
+from aekit.estimators.parameters import AutoencoderParams
 from aekit.exceptions import InputError
-from aekit.losses import LOSSES, OUTPUT_ACTIVATIONS
-from aekit.models import BaseAE, build_model, list_models, model_class
-from aekit.models._layers import ACTIVATIONS
-from aekit.models.corruption import NOISE_KINDS, check_noise
+from aekit.models import ModelConfig, build_config, build_model
+from aekit.models.corruption import check_noise
+from aekit.models.corruption import corrupt as corrupt_tensor
 from aekit.models.encoder import ScaledEncoder
-from aekit.models.latent import SPARSITY_PENALTIES
 from aekit.training import (
     Callback,
+    Checkpoint,
     History,
     ProgressBar,
     TensorBatches,
     TrainSettings,
     distributed,
+    history_callback,
     resolve_device,
     train,
 )
 from aekit.training.checkpoint import LoopState
-from aekit.training.loop import LR_SCHEDULES
 
 INFERENCE_BATCH = 4096  # rows per forward pass at inference: bounded memory, few calls
 # scikit-learn checks that float32 networks cannot pass to the letter, with the reason
@@ -51,23 +51,11 @@ FLOAT32_CHECK_LIMITS = {
     "check_methods_subset_invariance": "float32 matrix products round differently with the "
     "batch size (about 2e-7 relative); the tests check subset invariance at 1e-5",
 }
-RESUMABLE = {"max_epochs", "verbose", "device"}  # may change between a checkpoint and resuming
 
 
-class _KindName(StrOptions):
-    """Any registered kind, including those registered after import."""
-
-    def __init__(self) -> None:
-        super().__init__(set())
-
-    def is_satisfied_by(self, val: object) -> bool:
-        return isinstance(val, str) and val in list_models()
-
-    def __str__(self) -> str:
-        return f"a str among {list_models()}"
-
-
-class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class Autoencoder(
+    AutoencoderParams, ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator
+):
     """Non-linear dimensionality reduction with a neural autoencoder.
 
     Works on rows ``(n_samples, n_features)`` and images ``(n_samples, H, W)`` or
@@ -84,74 +72,10 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     original column (a one-hot group and a missing indicator summed into their column), in
     the scaled units the network sees.
 
-    Parameters
-    ----------
-    kind : str, default="dense"
-        Architecture, one of ``aekit.list_models()``: ``"dense"`` (MLP) or ``"conv"``
-        (convolutional, for images).
-    latent_dim : int, default=2
-        Size of the code.
-    hidden_dims : tuple of int, default=None
-        Encoder widths between input and code (the decoder mirrors them); None picks
-        halving widths from the input size. For ``conv``: dense layers after the maps.
-    channels : tuple of int, default=None
-        ``conv`` only: feature maps of each stride-2 convolution; None means (32, 64).
-    activation : str, default="relu"
-        Hidden activation: relu, leaky_relu, tanh, elu, gelu, selu, silu, ...
-    latent_activation : str, default="identity"
-        Activation applied to the code.
-    output_activation : {"auto", "identity", "sigmoid", "tanh"}, default="auto"
-        "auto": sigmoid when the scaled data lies in [0, 1] (or ``loss="bce"``), else identity.
-    loss : {"mse", "bce"}, default="mse"
-        Reconstruction loss; ``bce`` is computed from logits and needs data in [0, 1].
-    variational : bool, default=False
-        Gaussian code with the reparameterisation trick and a KL term (a VAE).
-    beta : float, default=1.0
-        Weight of the KL term (beta-VAE); it is divided by the values per sample, like
-        the reconstruction loss, which is a mean over values.
-    sparsity : float, default=0.0
-        Weight of an activity penalty on the code (a sparse autoencoder).
-    sparsity_penalty : {"l1", "kl"}, default="l1"
-        L1 of the code, or KL divergence of each unit's mean sigmoid activation from
-        ``sparsity_target``.
-    sparsity_target : float, default=0.05
-    noise : {"gaussian", "masking", "salt_pepper"} or None, default=None
-        Training-time corruption of the inputs against clean targets (a denoising
-        autoencoder). Never applied at inference.
-    noise_level : float, default=0.1
-        Gaussian standard deviation or corruption probability, in scaled units.
-    dropout : float, default=0.0
-        Dropout after each hidden encoder layer.
-    scale : {"auto", "minmax", "standard", "robust", "none"}, default="auto"
-        "auto": minmax (one range for all values) for images and data in [0, 1],
-        standard per feature otherwise.
-    max_epochs : int, default=50
-    batch_size : int or "auto", default="auto"
-        "auto": 1% of the training samples, between 32 and 256, so that small data sets
-        still get enough steps per epoch.
-    learning_rate : float, default=3e-3
-        AdamW learning rate.
-    weight_decay : float, default=0.0
-    lr_schedule : {"constant", "cosine"}, default="cosine"
-        Cosine decay of the learning rate to zero over ``max_epochs``.
-    max_grad_norm : float or None, default=10.0
-        Gradient clipping threshold; None turns clipping off.
-    validation_fraction : float, default=0.1
-        Share of samples held out to monitor training and pick the best epoch; 0 monitors
-        the training loss.
-    patience : int or None, default=10
-        Epochs without improvement before stopping; None never stops early. The weights
-        of the best epoch are kept either way.
-    device : str, default="auto"
-        "auto" uses CUDA when present.
-    random_state : int, RandomState or None, default=None
-        The same integer gives bit-identical results on CPU.
-    verbose : int, default=0
-        1 shows a progress bar over epochs.
-    categorical : list of str or None, default=None
-        DataFrame columns to one-hot encode whatever their dtype (integer codes, say).
-    ignore : list of str or None, default=None
-        DataFrame columns to leave out of the model.
+    **Kinds.** ``kind`` picks the architecture and ``model_params`` its own settings
+    (``aekit.models.kind_settings(kind)`` lists them with their defaults).
+
+    {parameters}
 
     Attributes
     ----------
@@ -171,105 +95,6 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Column names, when ``fit`` was given a DataFrame (the columns used, for a table).
     """
 
-    _weight_init: ClassVar[str] = "glorot"  # linear layers; see aekit.models._layers
-    _parameter_constraints: dict[str, list[Any]] = {  # noqa: RUF012
-        "kind": [_KindName()],
-        "latent_dim": [Interval(Integral, 1, None, closed="left")],
-        "hidden_dims": [None, "array-like"],
-        "channels": [None, "array-like"],
-        "activation": [StrOptions(set(ACTIVATIONS))],
-        "latent_activation": [StrOptions(set(ACTIVATIONS))],
-        "output_activation": [StrOptions({"auto", *OUTPUT_ACTIVATIONS})],
-        "loss": [StrOptions(set(LOSSES))],
-        "variational": ["boolean"],
-        "beta": [Interval(Real, 0, None, closed="left")],
-        "sparsity": [Interval(Real, 0, None, closed="left")],
-        "sparsity_penalty": [StrOptions(set(SPARSITY_PENALTIES))],
-        "sparsity_target": [Interval(Real, 0, 1, closed="neither")],
-        "noise": [None, StrOptions(set(NOISE_KINDS))],
-        "noise_level": [Interval(Real, 0, None, closed="neither")],
-        "dropout": [Interval(Real, 0, 1, closed="left")],
-        "scale": [StrOptions(set(SCALE_METHODS))],
-        "max_epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "weight_decay": [Interval(Real, 0, None, closed="left")],
-        "lr_schedule": [StrOptions(set(LR_SCHEDULES))],
-        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
-        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
-        "patience": [None, Interval(Integral, 0, None, closed="left")],
-        "device": [str, torch.device],
-        "random_state": ["random_state"],
-        "verbose": ["verbose"],
-        "categorical": [None, list, tuple],
-        "ignore": [None, list, tuple],
-    }
-
-    def __init__(
-        self,
-        kind: str = "dense",
-        *,
-        latent_dim: int = 2,
-        hidden_dims: tuple[int, ...] | None = None,
-        channels: tuple[int, ...] | None = None,
-        activation: str = "relu",
-        latent_activation: str = "identity",
-        output_activation: str = "auto",
-        loss: str = "mse",
-        variational: bool = False,
-        beta: float = 1.0,
-        sparsity: float = 0.0,
-        sparsity_penalty: str = "l1",
-        sparsity_target: float = 0.05,
-        noise: str | None = None,
-        noise_level: float = 0.1,
-        dropout: float = 0.0,
-        scale: str = "auto",
-        max_epochs: int = 50,
-        batch_size: int | str = "auto",
-        learning_rate: float = 3e-3,
-        weight_decay: float = 0.0,
-        lr_schedule: str = "cosine",
-        max_grad_norm: float | None = 10.0,
-        validation_fraction: float = 0.1,
-        patience: int | None = 10,
-        device: str = "auto",
-        random_state: int | np.random.RandomState | None = None,
-        verbose: int = 0,
-        categorical: list[str] | None = None,
-        ignore: list[str] | None = None,
-    ) -> None:
-        self.kind = kind
-        self.latent_dim = latent_dim
-        self.hidden_dims = hidden_dims
-        self.channels = channels
-        self.activation = activation
-        self.latent_activation = latent_activation
-        self.output_activation = output_activation
-        self.loss = loss
-        self.variational = variational
-        self.beta = beta
-        self.sparsity = sparsity
-        self.sparsity_penalty = sparsity_penalty
-        self.sparsity_target = sparsity_target
-        self.noise = noise
-        self.noise_level = noise_level
-        self.dropout = dropout
-        self.scale = scale
-        self.max_epochs = max_epochs
-        self.batch_size = batch_size
-        self.learning_rate = learning_rate
-        self.weight_decay = weight_decay
-        self.lr_schedule = lr_schedule
-        self.max_grad_norm = max_grad_norm
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.device = device
-        self.random_state = random_state
-        self.verbose = verbose
-        self.categorical = categorical
-        self.ignore = ignore
-
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
@@ -283,7 +108,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         X: ArrayLike,
         y: object = None,
         *,
-        callbacks: list[Callback] | None = None,
+        callbacks: list[Callable[[History, torch.nn.Module], bool]] | None = None,
         checkpoint: str | Path | None = None,
         checkpoint_every: int = 1,
         resume: str | Path | None = None,
@@ -294,13 +119,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         Parameters
         ----------
         X : array-like of shape (n_samples, n_features), (n_samples, H, W) or (n_samples, C, H, W)
-            or a DataFrame with mixed columns and gaps (see "Mixed tables" above)
+            or a DataFrame with mixed columns and gaps (see "Mixed tables" above), or the
+            path of a Parquet file or folder to stream.
         y : ignored
         callbacks : list of callables, optional
             Called after each epoch as ``callback(history, model)``; returning True stops.
         checkpoint : path, optional
             Write a checkpoint (a model file with the loop's state) here every
-            ``checkpoint_every`` epochs.
+            ``checkpoint_every`` epochs and when training ends.
         resume : path, optional
             Continue the run saved in this checkpoint. With the same data, parameters and
             seed on CPU, the result equals an uninterrupted run's bit for bit.
@@ -314,20 +140,20 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         """
         self._validate_params()
         check_noise(self.noise, self.noise_level)
-        run: dict[str, Any] = {
-            "checkpoint": checkpoint,
-            "checkpoint_every": checkpoint_every,
-            "resume": resume,
-            "stop": stop,
-        }
+        run = TrainingRun(
+            [history_callback(fn) for fn in callbacks or []],
+            stop=stop,
+            checkpoint=self._checkpoint_writer(checkpoint),
+            checkpoint_every=checkpoint_every,
+        )
         if is_table_path(X):
-            return self._fit_stream(Path(str(X)), callbacks, **run)
+            return self._fit_stream(Path(str(X)), run, resume)
         X_scaled = self._fit_preprocessing(X)
-        rng = check_random_state(self.random_state)
-        self.model_, self.history_ = self._train_network(X_scaled, rng, callbacks, **run)
-        return self
+        if resume is not None:
+            run.resume = self._resume_point(resume)
+        return self._fit_network(X_scaled, check_random_state(self.random_state), run)
 
-    def _fit_stream(self, path: Path, callbacks: list[Callback] | None, **run: Any) -> Autoencoder:
+    def _fit_stream(self, path: Path, run: TrainingRun, resume: str | Path | None) -> Autoencoder:
         """Train on a Parquet file or folder read in batches: bounded memory.
 
         Preprocessing is fitted on a uniform sample of ``SAMPLE_ROWS`` rows (a category
@@ -349,6 +175,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             world_size=world,
         )
         self._fit_preprocessing(source.sample(SAMPLE_ROWS, seed=seed))
+        if resume is not None:
+            run.resume = self._resume_point(resume)
         n_train = round(source.n_rows * (1 - self.validation_fraction))
         batches = StreamBatches(
             source, self._to_model_space, self._batch_size(n_train), split="train", seed=seed
@@ -360,9 +188,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if self.validation_fraction > 0
             else None
         )
-        self.model_, self.history_ = self._train_batches(
-            batches, validation, device, seed, callbacks, **run
-        )
+        self._train_batches(batches, validation, device, seed, run)
         return self
 
     def _uses_table(self, X: Any) -> bool:
@@ -411,21 +237,11 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             )
         return X_scaled
 
-    def _train_network(
-        self,
-        X_scaled: NDArray[np.float32],
-        rng: np.random.RandomState,
-        callbacks: list[Callback] | None = None,
-        *,
-        checkpoint: str | Path | None = None,
-        checkpoint_every: int = 1,
-        resume: str | Path | None = None,
-        stop: threading.Event | None = None,
-    ) -> tuple[BaseAE, History]:
-        """Build and train one network on scaled samples; its seed is drawn from ``rng``.
-
-        The network is ``model_`` while it trains, so that checkpoints can save it.
-        """
+    def _fit_network(
+        self, X_scaled: NDArray[np.float32], rng: np.random.RandomState, run: TrainingRun
+    ) -> Autoencoder:
+        """Build and train the network on model-space samples (the preprocessing is fitted);
+        its seed and validation split are drawn from ``rng``."""
         seed = int(rng.randint(np.iinfo(np.int32).max))
         device = distributed.setup(resolve_device(self.device))
         x_all = torch.from_numpy(X_scaled.reshape(len(X_scaled), *self._model_input_shape()))
@@ -447,17 +263,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             if x_val is not None
             else None
         )
-        return self._train_batches(
-            batches,
-            validation,
-            device,
-            seed,
-            callbacks,
-            checkpoint=checkpoint,
-            checkpoint_every=checkpoint_every,
-            resume=resume,
-            stop=stop,
-        )
+        self._train_batches(batches, validation, device, seed, run)
+        return self
 
     def _train_batches(
         self,
@@ -465,98 +272,87 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         validation: Iterable[torch.Tensor] | None,
         device: torch.device,
         seed: int,
-        callbacks: list[Callback] | None = None,
-        *,
-        checkpoint: str | Path | None = None,
-        checkpoint_every: int = 1,
-        resume: str | Path | None = None,
-        stop: threading.Event | None = None,
-    ) -> tuple[BaseAE, History]:
-        """Build a network seeded with ``seed`` and train it on model-space batches.
-
-        Under ``torchrun`` only rank 0 shows progress and writes checkpoints.
-        """
+        run: TrainingRun,
+    ) -> None:
+        """Build a network seeded with ``seed`` as ``model_`` and train it on model-space
+        batches, setting ``history_``. Under ``torchrun`` only rank 0 shows progress and
+        writes checkpoints."""
         settings = self._train_settings(device, seed)
-        all_callbacks: list[Callback] = list(callbacks or [])
+        callbacks: list[Callback] = list(run.callbacks)
         main = distributed.is_main()
-        bar = ProgressBar(self.max_epochs) if self.verbose and main else None
+        bar = ProgressBar(self.max_epochs, description=run.label) if self.verbose and main else None
         if bar is not None:
-            all_callbacks.append(bar)
+            callbacks.append(bar)
+        if run.checkpoint is not None and main:  # last: it sees every other callback's decision
+            callbacks.append(Checkpoint(run.checkpoint, run.checkpoint_every))
         cuda = [device.index or 0] if device.type == "cuda" else []
         try:
             with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
                 torch.manual_seed(seed)
                 model = self.model_ = build_model(
-                    self.kind, self._model_config(), init=self._weight_init
+                    self.kind, self._model_config(), init=self.weight_init
                 )
                 self._n_features_out = self.latent_dim
-                loop_state = self._resume_state(resume) if resume is not None else None
-                if loop_state is not None and hasattr(batches, "epoch"):
-                    batches.epoch = loop_state.epoch  # a stream's shuffle order goes on
-                history = train(
+                if run.resume is not None:
+                    model.load_state_dict(run.resume.weights)
+                    if hasattr(batches, "epoch"):
+                        batches.epoch = run.resume.loop.epoch  # a stream's shuffle order goes on
+                self.history_ = train(
                     model,
                     batches,
                     settings,
                     validation=validation,
-                    callbacks=all_callbacks,
-                    resume=loop_state,
-                    checkpoint=self._checkpointer(Path(checkpoint))
-                    if checkpoint and main
-                    else None,
-                    checkpoint_every=checkpoint_every,
-                    stop=stop,
+                    callbacks=callbacks,
+                    resume=None if run.resume is None else run.resume.loop,
+                    stop=run.stop,
                 )
         finally:
             if bar is not None:
                 bar.close()
         model.eval()
-        return model, history
 
-    def _checkpointer(self, path: Path) -> Callable[[LoopState], None]:
+    def _checkpoint_writer(self, path: str | Path | None) -> Callable[[LoopState], None] | None:
+        """Save this estimator with the loop's state at ``path``: a checkpoint."""
+        if path is None:
+            return None
         from aekit.io.model_file import save
 
         def write(state: LoopState) -> None:
             self.history_ = state.history
-            save(self, path, training=state)
+            save(self, Path(path), training=state)
 
         return write
 
-    def _resume_state(self, path: str | Path) -> LoopState:
-        """Load a checkpoint's weights into ``model_`` and return its loop state."""
+    def _resume_point(self, path: str | Path) -> ResumePoint:
+        """The weights and loop state of a checkpoint made with the same settings."""
         from aekit.io.model_file import load_checkpoint
 
         saved, state = load_checkpoint(path)
-        mine, theirs = self.get_params(), saved.get_params()
-        differ = sorted(k for k in mine if k not in RESUMABLE and str(mine[k]) != str(theirs[k]))
-        if type(saved) is not type(self) or differ:
-            shown = ", ".join(f"{k}={theirs[k]!r} there, {mine[k]!r} here" for k in differ)
-            raise ValueError(f"checkpoint {path} was made with other settings: {shown}")
+        if not isinstance(saved, Autoencoder) or not isinstance(state, LoopState):
+            raise ValueError(
+                f"checkpoint {path} is a {type(saved).__name__}'s, not an Autoencoder's"
+            )
+        check_same_settings(self, saved, path)
         if saved.sample_shape_ != self.sample_shape_:
             raise ValueError(
                 f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "
                 f"not {self.sample_shape_}"
             )
-        self.model_.load_state_dict(saved.model_.state_dict())
-        return state
+        return ResumePoint(state, saved.model_.state_dict())
 
     def _model_input_shape(self) -> tuple[int, ...]:
         """The sample shape the network sees: images get a channel axis."""
         shape = self.sample_shape_
         return (1, *shape) if len(shape) == 2 else shape
 
-    def _model_config(self) -> dict[str, Any]:
-        cls = model_class(self.kind)
-        fields = cls.config_class.field_names()
-        for name in ("hidden_dims", "channels"):
-            if getattr(self, name) is not None and name not in fields:
-                raise ValueError(
-                    f"{name}={getattr(self, name)!r} does not apply to kind={self.kind!r}"
-                )
+    def _model_config(self) -> ModelConfig:
+        """The network's configuration: the shared fields from the parameters, the kind's
+        own from ``model_params``."""
         output_activation = self.output_activation
         if output_activation == "auto":
             unit = self.scaler_.unit_range
             output_activation = "sigmoid" if self.loss == "bce" or unit else "identity"
-        config = {
+        shared = {
             "input_shape": self._model_input_shape(),
             "latent_dim": int(self.latent_dim),
             "activation": self.activation,
@@ -569,10 +365,8 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             "sparsity_penalty": self.sparsity_penalty,
             "sparsity_target": float(self.sparsity_target),
             "dropout": float(self.dropout),
-            "hidden_dims": self.hidden_dims,
-            "channels": self.channels,
         }
-        return {k: v for k, v in config.items() if k in fields}
+        return build_config(self.kind, shared, self.model_params)
 
     def _train_settings(self, device: torch.device, seed: int) -> TrainSettings:
         return TrainSettings(
@@ -584,10 +378,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             patience=self.patience,
             noise=self.noise,
             noise_level=self.noise_level,
-            noise_clip=(0.0, 1.0) if self.scaler_.unit_range else None,
+            noise_clip=self._noise_clip(),
             device=device,
             seed=seed,
         )
+
+    def _noise_clip(self) -> tuple[float, float] | None:
+        """Corrupted values stay in [0, 1] where the scaled data does."""
+        return (0.0, 1.0) if self.scaler_.unit_range else None
 
     # --- inference -----------------------------------------------------------------
 
@@ -601,12 +399,7 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
     def _model_rows(self, X: Any) -> tuple[NDArray[np.float32], tuple[int, ...]]:
         """``_to_model_space(X)`` and the shape of one sample of X as given."""
         check_is_fitted(self, "model_")
-        table = self._table()
-        if table is not None:
-            return table.transform(X), self.sample_shape_
-        X = validate_samples(self, X, reset=False)
-        shape = tuple(X.shape[1:])
-        return self.scaler_.transform(X.reshape(len(X), *self.sample_shape_)), shape
+        return preprocess(self, X)
 
     def _scaled(self, X: ArrayLike) -> tuple[NDArray[np.float32], tuple[int, ...]]:
         """Validated, scaled X in the model's input shape, and X's own sample shape."""
@@ -614,13 +407,14 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
         return x.reshape(len(x), *self._model_input_shape()), shape
 
     def _table(self) -> TablePreprocessor | None:
-        """The fitted table preprocessing, or None (also for models saved before it)."""
-        return getattr(self, "preprocessor_", None)
+        """The fitted table preprocessing, or None."""
+        return self.preprocessor_
 
     def _per_column(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per-value errors ``(n, n_encoded)`` of a table summed into its columns."""
         table = self._table()
-        assert table is not None
+        if table is None:
+            raise TypeError("_per_column needs a table model")
         return np.asarray(values.reshape(len(values), -1) @ table.group_matrix(), np.float64)
 
     @torch.inference_mode()
@@ -644,6 +438,51 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
             return table.inverse_transform(x_scaled.reshape(len(x_scaled), -1))
         x = x_scaled.reshape(len(x_scaled), *self.sample_shape_)
         return self.scaler_.inverse_transform(x).reshape(len(x), *shape)
+
+    # --- the network's own space ---------------------------------------------------
+
+    def network_inputs(self, X: Any) -> NDArray[np.float32]:
+        """What the network sees for ``X``: the samples scaled, or a table's columns encoded
+        (numbers scaled, categories one-hot, missing indicators), one row per sample.
+
+        Returns
+        -------
+        x : ndarray of shape (n_samples, *input_shape), float32
+        """
+        return self._scaled(X)[0]
+
+    def network_outputs(self, X: Any) -> NDArray[np.float32]:
+        """The network's reconstruction of ``network_inputs(X)``, in the same space."""
+        return self._map(self.model_, self.network_inputs(X))
+
+    def network_input_names(self) -> list[str] | None:
+        """Names of the network's inputs for a table model (``column=level``, ...), else
+        ``feature_names_in_`` (None without names)."""
+        check_is_fitted(self, "model_")
+        if self.preprocessor_ is not None:
+            return self.preprocessor_.encoded_names()
+        names = getattr(self, "feature_names_in_", None)
+        return None if names is None else [str(n) for n in names]
+
+    def corrupt(self, X: ArrayLike, random_state: int = 0) -> NDArray[np.float32]:
+        """``X`` with the noise this model was trained against (``noise``, ``noise_level``),
+        applied in the scaled space as in training, returned in the data's units.
+
+        For showing what a denoiser removes; a model without ``noise`` returns ``X`` as is.
+        ``random_state`` seeds the noise.
+
+        Returns
+        -------
+        X_noisy : ndarray of X's shape, float32
+        """
+        x, shape = self._scaled(X)
+        generator = torch.Generator().manual_seed(int(random_state))
+        noisy = corrupt_tensor(
+            torch.from_numpy(x), self.noise, self.noise_level, generator, clip=self._noise_clip()
+        ).numpy()
+        return np.asarray(self._unscale(noisy, shape))
+
+    # --- outputs -------------------------------------------------------------------
 
     def transform(self, X: ArrayLike) -> NDArray[np.float32]:
         """Latent codes (the posterior mean for a variational model).
@@ -853,48 +692,119 @@ class Autoencoder(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimat
 
         return save(self, path)
 
-    def _fitted_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
-        """What ``fit`` learned besides the network: JSON scalars and arrays, for model files."""
-        state: dict[str, Any] = {
-            "sample_shape_": list(self.sample_shape_),
+    # --- model files ---------------------------------------------------------------
+
+    def _to_file(
+        self, *, preprocessing: bool = True
+    ) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """This estimator's part of a model file: parameters, network, fitted state (and
+        its preprocessing, unless a detector holds it for its members)."""
+        from aekit.io.model_file import as_tensors, json_params
+
+        check_is_fitted(self, "model_")
+        fitted: dict[str, Any] = {
             "n_features_in_": int(self.n_features_in_),
-            "scaler_method": self.scaler_.method,
             "history_": self.history_.to_dict(),
         }
         if hasattr(self, "feature_names_in_"):
-            state["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
-        arrays: dict[str, NDArray[Any]] = {
-            "scaler.offset": self.scaler_.offset,
-            "scaler.scale": self.scaler_.scale,
+            fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
+        arrays: dict[str, NDArray[Any]] = {}
+        if preprocessing:
+            state, arrays = preprocessing_to_file(self)
+            fitted |= state
+        body = {
+            "params": json_params(self.get_params(deep=False)),
+            "kind": self.model_.kind,
+            "config": self.model_.config.to_json(),
+            "fitted": fitted,
         }
-        table = self._table()
-        if table is not None:
-            state["preprocessor"], table_arrays = table.to_state()
-            arrays |= {f"preprocessor.{k}": v for k, v in table_arrays.items()}
-        return state, arrays
+        tensors = {
+            f"model.{k}": v.detach().cpu().contiguous() for k, v in self.model_.state_dict().items()
+        }
+        return body, tensors | as_tensors(arrays, "fitted.")
 
-    def _restore_fitted_state(self, state: dict[str, Any], arrays: dict[str, NDArray[Any]]) -> None:
-        """Inverse of ``_fitted_state``."""
-        self.sample_shape_ = tuple(int(s) for s in state["sample_shape_"])
-        self.n_features_in_ = int(state["n_features_in_"])
-        if "feature_names_in_" in state:
-            self.feature_names_in_ = np.asarray(state["feature_names_in_"], dtype=object)
-        self.scaler_ = Scaler(
-            state["scaler_method"], arrays["scaler.offset"], arrays["scaler.scale"]
-        )
-        self.history_ = History.from_dict(state["history_"])
-        self._n_features_out = self.latent_dim
-        self.preprocessor_ = None
-        if "preprocessor" in state:  # absent from files written before mixed tables
-            prefix = "preprocessor."
-            table_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
-            self.preprocessor_ = TablePreprocessor.from_state(state["preprocessor"], table_arrays)
+    @classmethod
+    def _from_file(
+        cls,
+        body: dict[str, Any],
+        tensors: dict[str, torch.Tensor],
+        *,
+        checkpoint: bool = False,
+        shared: bool = False,
+    ) -> Autoencoder:
+        """An estimator from its part of a model file (``_to_file``); ``shared``: a detector's
+        member, whose preprocessing the detector restores."""
+        from aekit.io.model_file import params_from_json, with_prefix
+
+        estimator = cls(**params_from_json(cls, body["params"]))
+        model = build_model(body["kind"], dict(body["config"]), init="torch")
+        model.load_state_dict(with_prefix(tensors, "model."), strict=True)
+        estimator.model_ = model.eval()
+        fitted = body["fitted"]
+        estimator.n_features_in_ = int(fitted["n_features_in_"])
+        if "feature_names_in_" in fitted:
+            estimator.feature_names_in_ = np.asarray(fitted["feature_names_in_"], dtype=object)
+        estimator.history_ = History.from_dict(fitted["history_"])
+        estimator._n_features_out = estimator.latent_dim
+        if not shared:
+            arrays = {k: v.numpy() for k, v in with_prefix(tensors, "fitted.").items()}
+            estimator.sample_shape_, estimator.scaler_, estimator.preprocessor_ = (
+                preprocessing_from_file(fitted, arrays)
+            )
+        return estimator
+
+    @classmethod
+    def _progress_from_file(cls, tensors: dict[str, torch.Tensor], info: dict[str, Any]) -> Any:
+        return LoopState.from_file_parts(tensors, info)
 
     @property
     def n_epochs_(self) -> int:
         """Epochs trained."""
         check_is_fitted(self, "history_")
         return self.history_.n_epochs
+
+
+def preprocessing_to_file(estimator: Any) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+    """An estimator's fitted preprocessing as JSON state and arrays (``sample_shape_``,
+    ``scaler_`` and a table's ``preprocessor_``)."""
+    state: dict[str, Any] = {
+        "sample_shape_": list(estimator.sample_shape_),
+        "scaler_method": estimator.scaler_.method,
+    }
+    arrays: dict[str, NDArray[Any]] = {
+        "scaler.offset": estimator.scaler_.offset,
+        "scaler.scale": estimator.scaler_.scale,
+    }
+    if estimator.preprocessor_ is not None:
+        state["preprocessor"], table_arrays = estimator.preprocessor_.to_state()
+        arrays |= {f"preprocessor.{k}": v for k, v in table_arrays.items()}
+    return state, arrays
+
+
+def preprocessing_from_file(
+    state: dict[str, Any], arrays: dict[str, NDArray[Any]]
+) -> tuple[tuple[int, ...], Scaler, TablePreprocessor | None]:
+    """Inverse of ``preprocessing_to_file``: ``(sample_shape_, scaler_, preprocessor_)``."""
+    shape = tuple(int(s) for s in state["sample_shape_"])
+    scaler = Scaler(state["scaler_method"], arrays["scaler.offset"], arrays["scaler.scale"])
+    table = None
+    if state.get("preprocessor") is not None:
+        prefix = "preprocessor."
+        table_arrays = {k[len(prefix) :]: v for k, v in arrays.items() if k.startswith(prefix)}
+        table = TablePreprocessor.from_state(state["preprocessor"], table_arrays)
+    return shape, scaler, table
+
+
+def preprocess(estimator: Any, X: Any) -> tuple[NDArray[np.float32], tuple[int, ...]]:
+    """``X`` validated against ``estimator`` (its features and names) and mapped by its
+    fitted preprocessing (``preprocessor_`` or ``scaler_``): model-space rows
+    ``(n, *sample_shape_)``, and the shape of one sample of X as given."""
+    table = estimator.preprocessor_
+    if table is not None:
+        return table.transform(X), estimator.sample_shape_
+    X = validate_samples(estimator, X, reset=False)
+    shape = tuple(X.shape[1:])
+    return estimator.scaler_.transform(X.reshape(len(X), *estimator.sample_shape_)), shape
 
 
 def check_overflow(out: NDArray[Any], x: NDArray[np.float32], first_row: int = 0) -> None:

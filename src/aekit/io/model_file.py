@@ -1,12 +1,18 @@
 """``save()`` / ``load()``: one ``.safetensors`` file per model, safe to open.
 
-Tensors: ``model.*`` (the network's state dict), ``members.{i}.*`` (the state dicts of
-an ensemble's further networks, ``i >= 1``; ``model.*`` is member 0) and ``fitted.*``
-(scaler statistics and other fitted arrays). Metadata: one JSON header under the key
-``"aekit"`` with the format version, the estimator class and parameters, the model kind
-and configuration, each further member's kind and configuration (``"members"``), the
-fitted scalars, and a SHA-256 over header and tensors that ``load`` verifies. Loading
-parses JSON and raw tensor bytes only: nothing is unpickled and no code runs.
+Metadata: one JSON header under the key ``"aekit"`` with the format and its version, the
+aekit version, the estimator's class and its own part (``params``, ``fitted`` state, the
+network's ``kind`` and ``config`` or a detector's ``members``), an optional ``training``
+state (a checkpoint) and a SHA-256 over header and tensors that ``load`` verifies.
+Tensors: ``model.*`` (a network's state dict), ``fitted.*`` (fitted arrays), and for a
+detector ``members.{i}.model.*``, ``members.{i}.fitted.*`` and ``score.*`` (its score
+statistics); ``train.*`` in a checkpoint. Loading parses JSON and raw tensor bytes only:
+nothing is unpickled and no code runs.
+
+Every change of that schema bumps ``FORMAT_VERSION``; ``aekit.io.migrations`` brings an
+older file's header and tensors to the current schema before an estimator reads them, so
+the estimators know one schema only. Each estimator writes and reads its own part
+(``_to_file`` / ``_from_file``); this module frames, checks, migrates and writes.
 """
 
 from __future__ import annotations
@@ -21,16 +27,15 @@ from typing import Any
 
 import numpy as np
 import torch
+from numpy.typing import NDArray
 from safetensors.torch import load as load_tensors
 from safetensors.torch import save as save_tensors
-from sklearn.utils.validation import check_is_fitted
 
 from aekit._version import __version__
 from aekit.exceptions import ModelFileError
-from aekit.training.checkpoint import LoopState
+from aekit.io.migrations import FORMAT_VERSION, migrate
 
 FORMAT = "aekit-model"
-FORMAT_VERSION = 1
 MAX_HEADER_BYTES = 100 * 2**20  # a real header is kilobytes; refuse absurd declared sizes
 
 # The only classes a file may name: never an import path taken from the file.
@@ -40,41 +45,24 @@ ESTIMATORS = {
 }
 
 
-def save(estimator: Any, path: str | Path, *, training: LoopState | None = None) -> Path:
+def save(estimator: Any, path: str | Path, *, training: Any = None) -> Path:
     """Write a fitted estimator to ``path`` atomically; returns the path written.
 
-    A crash while writing leaves any previous file at ``path`` as it was. ``training``
-    adds the training loop's state, making the file a checkpoint that ``fit(resume=...)``
-    continues from (it still loads as a model).
+    A crash while writing leaves any previous file at ``path`` as it was. ``training`` (a
+    ``LoopState``, or a detector's progress) adds the training state, making the file a
+    checkpoint that ``fit(resume=...)`` continues from.
     """
-    check_is_fitted(estimator, "model_")
     name = type(estimator).__name__
     if name not in ESTIMATORS:
         raise TypeError(f"cannot save a {name}; aekit saves {', '.join(ESTIMATORS)}")
-    state, arrays = estimator._fitted_state()
-    tensors = {
-        f"model.{k}": v.detach().cpu().contiguous()
-        for k, v in estimator.model_.state_dict().items()
-    }
-    members = list(getattr(estimator, "models_", [estimator.model_]))[1:]
-    for i, member in enumerate(members, start=1):
-        tensors |= {
-            f"members.{i}.{k}": v.detach().cpu().contiguous()
-            for k, v in member.state_dict().items()
-        }
-    tensors |= {f"fitted.{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+    body, tensors = estimator._to_file()
     header = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "aekit_version": __version__,
         "estimator": name,
-        "params": _json_params(estimator.get_params(deep=False)),
-        "kind": estimator.model_.kind,
-        "config": estimator.model_.config.to_json(),
-        "fitted": state,
+        **body,
     }
-    if members:
-        header["members"] = [{"kind": m.kind, "config": m.config.to_json()} for m in members]
     if training is not None:
         loop_tensors, header["training"] = training.to_file_parts()
         tensors |= loop_tensors
@@ -94,18 +82,20 @@ def load(path: str | Path) -> Any:
     return _load(Path(path))[0]
 
 
-def load_checkpoint(path: str | Path) -> tuple[Any, LoopState]:
-    """The estimator in a checkpoint (its latest weights) and the loop state to resume."""
-    estimator, header, tensors = _load(Path(path))
+def load_checkpoint(path: str | Path) -> tuple[Any, Any]:
+    """The estimator in a checkpoint (its latest weights) and the training state to resume."""
+    estimator, header, tensors = _load(Path(path), checkpoint=True)
     if "training" not in header:
         raise ModelFileError(f"{path} is a finished model, not a training checkpoint")
     try:
-        return estimator, LoopState.from_file_parts(tensors, header["training"])
+        return estimator, type(estimator)._progress_from_file(tensors, header["training"])
     except (KeyError, TypeError, ValueError) as error:
         raise ModelFileError(f"{path} has an unreadable training state: {error}") from None
 
 
-def _load(path: Path) -> tuple[Any, dict[str, Any], dict[str, torch.Tensor]]:
+def _load(
+    path: Path, *, checkpoint: bool = False
+) -> tuple[Any, dict[str, Any], dict[str, torch.Tensor]]:
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -120,7 +110,13 @@ def _load(path: Path) -> tuple[Any, dict[str, Any], dict[str, torch.Tensor]]:
     expected = header.pop("sha256", None)
     if expected != _checksum(header, tensors):
         raise ModelFileError(f"{path} failed its checksum: the file is corrupt or was modified")
-    return _rebuild(path, header, tensors), header, tensors
+    try:
+        header, tensors = migrate(header, tensors)
+    except (KeyError, TypeError, ValueError, IndexError) as error:
+        raise ModelFileError(
+            f"{path} could not be read as model format {FORMAT_VERSION}: {error}"
+        ) from None
+    return _rebuild(path, header, tensors, checkpoint), header, tensors
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -177,60 +173,64 @@ def _read_header(path: Path, data: bytes) -> dict[str, Any]:
     return header
 
 
-def _rebuild(path: Path, header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> Any:
-    from aekit.models import build_model
-
+def _rebuild(
+    path: Path, header: dict[str, Any], tensors: dict[str, torch.Tensor], checkpoint: bool
+) -> Any:
     name = header.get("estimator")
     if name not in ESTIMATORS:
         raise ModelFileError(f"{path} names an unknown estimator {name!r}")
     cls = getattr(importlib.import_module(ESTIMATORS[name]), name)
     try:
-        params = dict(header["params"])
-        unknown = set(params) - set(cls().get_params(deep=False))
-        if unknown:
-            raise ModelFileError(f"{path} has unknown {name} parameters: {sorted(unknown)}")
-        estimator = cls(**params)
-        specs = [{"kind": header["kind"], "config": header["config"]}]
-        specs += list(header.get("members", []))
-        models = []
-        for i, spec in enumerate(specs):
-            prefix = "model." if i == 0 else f"members.{i}."
-            model = build_model(spec["kind"], dict(spec["config"]))
-            state = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-            model.load_state_dict(state, strict=True)
-            model.eval()
-            models.append(model)
-        estimator.model_ = models[0]
-        if "members" in header:
-            estimator.models_ = models
-        fitted = {
-            k[len("fitted.") :]: v.numpy() for k, v in tensors.items() if k.startswith("fitted.")
-        }
-        estimator._restore_fitted_state(header["fitted"], fitted)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        return cls._from_file(header, tensors, checkpoint=checkpoint)
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
         raise ModelFileError(f"{path} could not be rebuilt: {error}") from None
-    return estimator
 
 
 # --- helpers --------------------------------------------------------------------------
 
 
-def _json_params(params: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in params.items():
-        if isinstance(value, np.random.RandomState):
-            value = None  # a generator's state is not a parameter worth keeping
-        elif isinstance(value, torch.device):
-            value = str(value)
-        elif isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, np.generic):
-            value = value.item()
-        out[key] = value
+def json_params(params: dict[str, Any]) -> dict[str, Any]:
+    """Estimator parameters as JSON values (tuples as lists; a RandomState as None)."""
+    out = {key: _json_value(value) for key, value in params.items()}
     json.dumps(out)  # fail at save time, not load time, on anything JSON cannot hold
     return out
+
+
+def _json_value(value: Any) -> Any:
+    if isinstance(value, np.random.RandomState):
+        return None  # a generator's state is not a parameter worth keeping
+    if isinstance(value, torch.device):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_json_value(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _json_value(v) for k, v in value.items()}
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def params_from_json(cls: type, params: dict[str, Any]) -> dict[str, Any]:
+    """Saved parameters as ``cls.__init__`` takes them, read through their declarations."""
+    from aekit.params import parameters
+
+    declared = parameters(cls)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        raise ModelFileError(f"unknown {cls.__name__} parameters: {unknown}")
+    return {name: declared[name].from_json(value) for name, value in params.items()}
+
+
+def as_tensors(arrays: dict[str, NDArray[Any]], prefix: str) -> dict[str, torch.Tensor]:
+    """Arrays as contiguous tensors named ``prefix + name``."""
+    return {f"{prefix}{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
+
+
+def with_prefix(tensors: dict[str, torch.Tensor], prefix: str) -> dict[str, torch.Tensor]:
+    """The tensors whose names start with ``prefix``, named without it."""
+    return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
 
 def _checksum(header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, field, fields
 from typing import Any, ClassVar
 
 from torch import Tensor, nn
@@ -16,28 +16,31 @@ from aekit.losses import (
 )
 from aekit.models._layers import ACTIVATIONS, init_weights
 from aekit.models._registry import model_class
-from aekit.models.latent import SPARSITY_PENALTIES, LatentCode, LatentHead
+from aekit.models.latent import SPARSITY_PENALTIES, Bottleneck, LatentCode, build_bottleneck
 
 
 @dataclass(frozen=True)
 class ModelConfig:
     """Everything needed to rebuild a model; saved as JSON in model files.
 
-    input_shape is the shape of one sample: ``(n_features,)`` or ``(C, H, W)``.
+    The fields here are those every kind shares; the estimator fills each of them from its
+    parameters (where their defaults are declared). A kind's own settings are the fields
+    its subclass adds, with their defaults and help (``setting``); ``input_shape`` is the
+    shape of one sample: ``(n_features,)`` or ``(C, H, W)``.
     """
 
     input_shape: tuple[int, ...]
     latent_dim: int
-    activation: str = "relu"
-    latent_activation: str = "identity"
-    loss: str = "mse"
-    output_activation: str = "identity"
-    variational: bool = False
-    beta: float = 1.0
-    sparsity: float = 0.0
-    sparsity_penalty: str = "l1"
-    sparsity_target: float = 0.05
-    dropout: float = 0.0
+    activation: str
+    latent_activation: str
+    loss: str
+    output_activation: str
+    variational: bool
+    beta: float
+    sparsity: float
+    sparsity_penalty: str
+    sparsity_target: float
+    dropout: float
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "input_shape", tuple(int(s) for s in self.input_shape))
@@ -74,6 +77,12 @@ class ModelConfig:
     def field_names(cls) -> set[str]:
         return {f.name for f in fields(cls)}
 
+    @classmethod
+    def settings(cls) -> dict[str, Field[Any]]:
+        """The kind's own settings: the fields its configuration adds to the shared ones."""
+        shared = {f.name for f in fields(ModelConfig)}
+        return {f.name: f for f in fields(cls) if f.name not in shared}
+
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
@@ -96,18 +105,8 @@ class BaseAE(nn.Module):
         self.config = config
 
     def _build_head(self, n_encoded: int) -> None:
-        c = self.config
-        self.head = LatentHead(
-            n_encoded,
-            c.latent_dim,
-            variational=c.variational,
-            beta=c.beta,
-            latent_activation=c.latent_activation,
-            sparsity=c.sparsity,
-            sparsity_penalty=c.sparsity_penalty,
-            sparsity_target=c.sparsity_target,
-            n_inputs=c.n_inputs,
-        )
+        """The bottleneck the configuration asks for, reading ``n_encoded`` features."""
+        self.head: Bottleneck = build_bottleneck(n_encoded, self.config)
 
     @classmethod
     def check_input_shape(cls, input_shape: tuple[int, ...]) -> None:
@@ -160,7 +159,35 @@ class BaseAE(nn.Module):
         return elementwise_loss(self.decode_raw(self.encode(x)), x, c.loss, c.output_activation)
 
 
-def build_model(kind: str, config: ModelConfig | dict[str, Any], *, init: str = "glorot") -> BaseAE:
+def setting(default: Any, help: str) -> Any:
+    """Declare a kind's own setting on its configuration: its default and help text."""
+    return field(default=default, metadata={"help": " ".join(help.split())})
+
+
+def kind_settings(kind: str) -> dict[str, tuple[Any, str]]:
+    """The settings ``kind`` declares for ``model_params``: name -> (default, help)."""
+    own = model_class(kind).config_class.settings()
+    return {name: (f.default, str(f.metadata.get("help", ""))) for name, f in own.items()}
+
+
+def build_config(kind: str, shared: dict[str, Any], settings: dict[str, Any] | None) -> ModelConfig:
+    """The configuration of ``kind`` from the shared fields and the kind's own ``settings``.
+
+    Raises ``ValueError`` naming any setting the kind does not have, and the ones it has.
+    """
+    cls = model_class(kind).config_class
+    own = cls.settings()
+    unknown = sorted(set(settings or {}) - set(own))
+    if unknown:
+        offered = ", ".join(own) if own else "none"
+        raise ValueError(
+            f"kind={kind!r} has no setting {', '.join(map(repr, unknown))} in model_params; "
+            f"its settings: {offered}"
+        )
+    return cls(**shared, **(settings or {}))
+
+
+def build_model(kind: str, config: ModelConfig | dict[str, Any], *, init: str) -> BaseAE:
     """Build a fresh model of ``kind`` from its configuration (or a JSON dictionary of it).
 
     ``init`` names the linear layers' weight initialisation (see ``init_weights``).

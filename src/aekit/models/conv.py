@@ -9,22 +9,25 @@ from torch import Tensor, nn
 
 from aekit.models._layers import activation, mlp
 from aekit.models._registry import register
-from aekit.models.base import BaseAE, ModelConfig
+from aekit.models.base import BaseAE, ModelConfig, setting
 
 
 @dataclass(frozen=True)
 class ConvConfig(ModelConfig):
-    """``channels``: feature maps after each stride-2 convolution (each halves H and W);
-    ``hidden_dims``: optional fully connected widths between the last maps and the code."""
+    """The conv kind's settings."""
 
-    channels: tuple[int, ...] | None = None
-    hidden_dims: tuple[int, ...] | None = None
+    channels: tuple[int, ...] = setting(
+        (32, 64), help="Feature maps after each stride-2 convolution (each halves H and W)."
+    )
+    hidden_dims: tuple[int, ...] = setting(
+        (), help="Fully connected widths between the last maps and the code; none by default."
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name, default in (("channels", (32, 64)), ("hidden_dims", ())):
+        for name in ("channels", "hidden_dims"):
             value = getattr(self, name)
-            value = default if value is None else tuple(value)
+            value = () if value is None else tuple(value)  # None: no layers
             if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
                 raise ValueError(f"{name}={getattr(self, name)!r} must be positive integers")
             object.__setattr__(self, name, value)
@@ -50,8 +53,7 @@ class ConvAE(BaseAE):
     def __init__(self, config: ConvConfig) -> None:
         super().__init__(config)
         channels_in, height, width = config.input_shape
-        channels = list(config.channels or ())
-        hidden = list(config.hidden_dims or ())
+        channels, hidden = list(config.channels), list(config.hidden_dims)
         down: list[nn.Module] = []
         for c_in, c_out in zip([channels_in, *channels[:-1]], channels, strict=True):
             down += [nn.Conv2d(c_in, c_out, 3, stride=2, padding=1), activation(config.activation)]

@@ -9,7 +9,7 @@ from torch import nn
 
 from aekit.models._layers import mlp
 from aekit.models._registry import register
-from aekit.models.base import BaseAE, ModelConfig
+from aekit.models.base import BaseAE, ModelConfig, setting
 
 
 def default_hidden_dims(n_inputs: int, latent_dim: int) -> tuple[int, ...]:
@@ -24,9 +24,13 @@ def default_hidden_dims(n_inputs: int, latent_dim: int) -> tuple[int, ...]:
 
 @dataclass(frozen=True)
 class DenseConfig(ModelConfig):
-    """``hidden_dims``: encoder widths between input and code; None picks them from the sizes."""
+    """The dense kind's settings."""
 
-    hidden_dims: tuple[int, ...] | None = None
+    hidden_dims: tuple[int, ...] | None = setting(
+        None,
+        help="Encoder widths between input and code; the decoder mirrors them. None picks two "
+        "wide layers from the input size (784 inputs: (512, 256); 64: (256, 128)).",
+    )
 
     def __post_init__(self) -> None:
         super().__post_init__()

@@ -1,15 +1,23 @@
-"""The bottleneck: a deterministic or Gaussian (variational) code, and the sparsity penalty."""
+"""The bottleneck: registered code modules (plain, variational) and sparsity penalties.
+
+A bottleneck turns the encoder's features into the code; any architecture takes any
+bottleneck (``BOTTLENECKS``), and any bottleneck takes a sparsity penalty on its code
+(``SPARSITY_PENALTIES``), so a *sparse variational* model is one of each.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 import torch
 from torch import Tensor, nn
 
 from aekit.models._layers import activation
 
-SPARSITY_PENALTIES = ("l1", "kl")
+if TYPE_CHECKING:
+    from aekit.models.base import ModelConfig
 
 
 @dataclass
@@ -22,51 +30,113 @@ class LatentCode:
     penalties: dict[str, Tensor] = field(default_factory=dict)
 
 
-class LatentHead(nn.Module):
-    """Features -> code, optionally Gaussian with the reparameterisation trick."""
+# --- sparsity penalties -----------------------------------------------------------------
 
-    def __init__(
-        self,
-        n_features: int,
-        latent_dim: int,
-        *,
-        variational: bool = False,
-        beta: float = 1.0,
-        latent_activation: str = "identity",
-        sparsity: float = 0.0,
-        sparsity_penalty: str = "l1",
-        sparsity_target: float = 0.05,
-        n_inputs: int = 1,
-    ) -> None:
+
+class L1Sparsity(nn.Module):
+    """``weight`` times the mean absolute code."""
+
+    def __init__(self, weight: float, target: float) -> None:
         super().__init__()
-        self.latent_dim = latent_dim
-        self.variational = variational
-        self.beta = beta
-        self.sparsity = sparsity
-        self.sparsity_penalty = sparsity_penalty
-        self.sparsity_target = sparsity_target
-        self.n_inputs = n_inputs  # KL is divided by it, matching the per-value reconstruction mean
-        self.linear = nn.Linear(n_features, 2 * latent_dim if variational else latent_dim)
-        self.activation = activation(latent_activation)
+        self.weight = weight
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.weight * z.abs().mean()
+
+
+class KLSparsity(nn.Module):
+    """``weight`` times KL(target || each unit's mean sigmoid activation over the batch)."""
+
+    def __init__(self, weight: float, target: float) -> None:
+        super().__init__()
+        self.weight, self.target = weight, target
+
+    def forward(self, z: Tensor) -> Tensor:
+        rho = self.target
+        rho_hat = torch.sigmoid(z).mean(dim=0).clamp(1e-6, 1 - 1e-6)
+        kl = rho * (rho / rho_hat).log() + (1 - rho) * ((1 - rho) / (1 - rho_hat)).log()
+        return self.weight * kl.sum()
+
+
+_PENALTIES: dict[str, type[nn.Module]] = {"l1": L1Sparsity, "kl": KLSparsity}
+SPARSITY_PENALTIES = tuple(_PENALTIES)
+
+
+def sparsity_penalty(config: ModelConfig) -> nn.Module | None:
+    """The configured penalty on the code, or None without ``sparsity``."""
+    if config.sparsity <= 0:
+        return None
+    return _PENALTIES[config.sparsity_penalty](config.sparsity, config.sparsity_target)
+
+
+# --- bottlenecks ------------------------------------------------------------------------
+
+
+class Bottleneck(nn.Module):
+    """Encoder features ``(batch, n_features)`` -> a ``LatentCode``."""
+
+    def __init__(self, n_features: int, config: ModelConfig) -> None:
+        super().__init__()
+        self.latent_dim = config.latent_dim
+        self.sparsity = sparsity_penalty(config)
 
     def forward(self, h: Tensor) -> LatentCode:
-        out = self.linear(h)
-        if not self.variational:
-            z = self.activation(out)
-            return LatentCode(z, z, penalties=self._sparsity(z))
-        mu, log_var = out.chunk(2, dim=-1)
+        raise NotImplementedError
+
+    def _penalise(self, z: Tensor) -> dict[str, Tensor]:
+        return {} if self.sparsity is None else {"sparsity": self.sparsity(z)}
+
+
+BottleneckT = TypeVar("BottleneckT", bound=type[Bottleneck])
+BOTTLENECKS: dict[str, type[Bottleneck]] = {}
+
+
+def register_bottleneck(name: str) -> Callable[[BottleneckT], BottleneckT]:
+    """Class decorator registering a bottleneck under ``name``."""
+
+    def decorate(cls: BottleneckT) -> BottleneckT:
+        if name in BOTTLENECKS:
+            raise ValueError(f"bottleneck {name!r} is already registered by {BOTTLENECKS[name]}")
+        BOTTLENECKS[name] = cls
+        return cls
+
+    return decorate
+
+
+def build_bottleneck(n_features: int, config: ModelConfig) -> Bottleneck:
+    """The bottleneck ``config`` asks for (``variational`` or plain)."""
+    return BOTTLENECKS["variational" if config.variational else "plain"](n_features, config)
+
+
+@register_bottleneck("plain")
+class PlainCode(Bottleneck):
+    """A deterministic code: a linear layer and ``latent_activation``."""
+
+    def __init__(self, n_features: int, config: ModelConfig) -> None:
+        super().__init__(n_features, config)
+        self.linear = nn.Linear(n_features, config.latent_dim)
+        self.activation = activation(config.latent_activation)
+
+    def forward(self, h: Tensor) -> LatentCode:
+        z = self.activation(self.linear(h))
+        return LatentCode(z, z, penalties=self._penalise(z))
+
+
+@register_bottleneck("variational")
+class GaussianCode(Bottleneck):
+    """A Gaussian code (mean and log-variance), sampled with the reparameterisation trick
+    while training; its KL divergence from N(0, I), times ``beta``, is a penalty."""
+
+    def __init__(self, n_features: int, config: ModelConfig) -> None:
+        super().__init__(n_features, config)
+        self.linear = nn.Linear(n_features, 2 * config.latent_dim)
+        self.beta = config.beta
+        self.n_inputs = config.n_inputs  # KL / values per sample, like the reconstruction mean
+
+    def forward(self, h: Tensor) -> LatentCode:
+        mu, log_var = self.linear(h).chunk(2, dim=-1)
         log_var = log_var.clamp(-30.0, 20.0)  # exp() stays finite whatever the encoder emits
         z = mu + torch.randn_like(mu) * (0.5 * log_var).exp() if self.training else mu
         kl = 0.5 * (mu.square() + log_var.exp() - 1.0 - log_var).sum(dim=-1).mean()
-        penalties = {"kl": self.beta * kl / self.n_inputs} | self._sparsity(mu)
+        penalties = {"kl": self.beta * kl / self.n_inputs} | self._penalise(mu)
         return LatentCode(z, mu, log_var, penalties)
-
-    def _sparsity(self, z: Tensor) -> dict[str, Tensor]:
-        if self.sparsity <= 0:
-            return {}
-        if self.sparsity_penalty == "l1":
-            return {"sparsity": self.sparsity * z.abs().mean()}
-        rho = self.sparsity_target  # KL(rho || mean activation of each unit over the batch)
-        rho_hat = torch.sigmoid(z).mean(dim=0).clamp(1e-6, 1 - 1e-6)
-        kl = rho * (rho / rho_hat).log() + (1 - rho) * ((1 - rho) / (1 - rho_hat)).log()
-        return {"sparsity": self.sparsity * kl.sum()}

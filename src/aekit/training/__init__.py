@@ -1,6 +1,13 @@
 """The one training loop every model kind shares."""
 
-from aekit.training.callbacks import Callback, EarlyStopping, ProgressBar
+from aekit.training.callbacks import (
+    Callback,
+    Checkpoint,
+    EarlyStopping,
+    EpochEnd,
+    ProgressBar,
+    history_callback,
+)
 from aekit.training.history import History
 from aekit.training.loop import (
     TensorBatches,
@@ -12,12 +19,15 @@ from aekit.training.loop import (
 
 __all__ = [
     "Callback",
+    "Checkpoint",
     "EarlyStopping",
+    "EpochEnd",
     "History",
     "ProgressBar",
     "TensorBatches",
     "TrainSettings",
     "evaluate",
+    "history_callback",
     "resolve_device",
     "train",
 ]

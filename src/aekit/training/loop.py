@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import copy
+import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -16,7 +17,7 @@ from aekit.exceptions import NonFiniteLossError
 from aekit.models.base import BaseAE
 from aekit.models.corruption import corrupt
 from aekit.training import distributed
-from aekit.training.callbacks import Callback, EarlyStopping
+from aekit.training.callbacks import Callback, EarlyStopping, EpochEnd
 from aekit.training.checkpoint import LoopState
 from aekit.training.history import History
 
@@ -25,19 +26,20 @@ LR_SCHEDULES = ("constant", "cosine")
 
 @dataclass(frozen=True)
 class TrainSettings:
-    """How to train; the estimators build this from their parameters."""
+    """How to train; the estimators build this from their parameters (and declare the
+    defaults there: nothing here has one)."""
 
-    max_epochs: int = 50
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    lr_schedule: str = "constant"
-    max_grad_norm: float | None = 10.0
-    patience: int | None = 10
-    noise: str | None = None
-    noise_level: float = 0.1
-    noise_clip: tuple[float, float] | None = None  # keep corrupted values in the data's range
-    device: torch.device = field(default_factory=lambda: torch.device("cpu"))
-    seed: int = 0
+    max_epochs: int
+    learning_rate: float
+    weight_decay: float
+    lr_schedule: str
+    max_grad_norm: float | None
+    patience: int | None
+    noise: str | None
+    noise_level: float
+    noise_clip: tuple[float, float] | None  # keep corrupted values in the data's range
+    device: torch.device
+    seed: int
 
 
 def resolve_device(device: str | torch.device) -> torch.device:
@@ -107,16 +109,15 @@ def train(
     validation: Iterable[Tensor] | None = None,
     callbacks: Sequence[Callback] = (),
     resume: LoopState | None = None,
-    checkpoint: Callable[[LoopState], None] | None = None,
-    checkpoint_every: int = 1,
     stop: threading.Event | None = None,
 ) -> History:
     """Fit ``model`` in place and return its loss per epoch.
 
     Keeps the weights of the best epoch (validation loss when given, else training loss)
-    and stops after ``settings.patience`` epochs without progress. ``resume`` continues a
-    run from its saved state; ``checkpoint`` receives that state every ``checkpoint_every``
-    epochs; setting ``stop`` ends training after the current step (``history.interrupted``).
+    and stops after ``settings.patience`` epochs without progress. After each epoch every
+    callback gets an ``EpochEnd`` (a ``Checkpoint`` among them saves the state ``resume``
+    continues from; a run that had stopped early stays stopped); setting ``stop`` ends
+    training after the current step (``history.interrupted``).
     """
     model.to(settings.device)
     optimizer = make_optimizer(model, settings)
@@ -134,7 +135,8 @@ def train(
         )
     started = time.perf_counter() - history.fit_seconds
     loss_of = distributed.wrap(model, settings.device)  # DDP under torchrun, else training_loss
-    for epoch in range(first_epoch, settings.max_epochs):
+    last_epoch = first_epoch if history.stopped_early else settings.max_epochs
+    for epoch in range(first_epoch, last_epoch):
         model.train()
         totals: dict[str, Tensor] = {}
         n_batches = 0
@@ -178,15 +180,17 @@ def train(
         if schedule is not None:
             schedule.step()
         history.fit_seconds = time.perf_counter() - started  # callbacks may budget time
-        done = early_stopping(history, model)
-        done = any([callback(history, model) for callback in callbacks]) or done
-        if checkpoint is not None and ((epoch + 1) % checkpoint_every == 0 or done):
-            checkpoint(
-                _capture(
-                    epoch + 1, history, optimizer, schedule, early_stopping, noise_rng, batches
-                )
-            )
-        if done:
+        state = (epoch + 1, history, optimizer, schedule, early_stopping, noise_rng, batches)
+        end = EpochEnd(
+            epoch + 1,
+            history,
+            model,
+            stopping=early_stopping(history, model) or epoch + 1 == settings.max_epochs,
+            capture=functools.partial(_capture, *state),
+        )
+        for callback in callbacks:  # each sees whether an earlier one asked to stop
+            end.stopping = bool(callback(end)) or end.stopping
+        if end.stopping:
             break
     early_stopping.restore(model)
     model.eval()

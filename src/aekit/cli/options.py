@@ -1,0 +1,96 @@
+"""``aekit fit``'s estimator options, derived from the parameter declarations.
+
+Every declared parameter (``aekit.estimators.parameters``) with ``cli=True`` becomes one
+option: its name with dashes, its help text, and a parser built from the values it
+accepts. Options default to "not given", so only what the user typed reaches the
+estimator and every other parameter keeps the default declared beside it. Torch-free.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from aekit.estimators.parameters import AnomalyDetectorParams, AutoencoderParams
+from aekit.params import Flag, Param, Settings, parameters
+
+
+def autoencoder_params() -> dict[str, Param]:
+    return parameters(AutoencoderParams)
+
+
+def detector_params() -> dict[str, Param]:
+    return parameters(AnomalyDetectorParams)
+
+
+def add_estimator_options(parser: argparse.ArgumentParser) -> None:
+    """Add an option for every parameter the command line exposes, in two groups: the
+    network's (for ``--detector``, each member's) and the detector's own."""
+    network = parser.add_argument_group(
+        "model and training (Autoencoder parameters; with --detector, each member's)"
+    )
+    detector = parser.add_argument_group("detector (AnomalyDetector parameters; need --detector)")
+    added: set[str] = set()
+    for group, declared in ((network, autoencoder_params()), (detector, detector_params())):
+        for p in declared.values():
+            if p.cli and p.name not in added:  # random_state is both: one option
+                _add_option(group, p)
+                added.add(p.name)
+
+
+def _add_option(group: Any, p: Param) -> None:
+    common: dict[str, Any] = {"dest": p.name, "default": argparse.SUPPRESS}
+    shown_default = p.default_text()
+    help_text = f"{p.help} (default: {shown_default})".replace("%", "%%")
+    if any(isinstance(a, Flag) for a in p.allowed):
+        group.add_argument(
+            *p.flags, action=argparse.BooleanOptionalAction, help=help_text, **common
+        )
+        return
+    settings = any(isinstance(a, Settings) for a in p.allowed)
+    group.add_argument(
+        *p.flags,
+        type=_converter(p),
+        action="append" if settings else "store",
+        metavar="NAME=VALUE" if settings else p.name.upper(),
+        help=help_text + (" Repeat for each setting." if settings else ""),
+        **common,
+    )
+
+
+def _converter(p: Param) -> Any:
+    def convert(text: str) -> Any:
+        try:
+            return p.parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(f"{p.flags[0]}: {error}") from None
+
+    convert.__name__ = p.name  # argparse names the type in its messages
+    return convert
+
+
+def given_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The estimator parameters the user typed, by name (settings merged into one dict)."""
+    names = set(autoencoder_params()) | set(detector_params())
+    given = {name: value for name, value in vars(args).items() if name in names}
+    if "model_params" in given:
+        merged: dict[str, Any] = {}
+        for setting in given["model_params"]:
+            merged |= setting
+        given["model_params"] = merged
+    return given
+
+
+def split_for_detector(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``(the detector's own, its members')``: a name the detector declares is its own."""
+    own_names = set(detector_params())
+    own = {k: v for k, v in given.items() if k in own_names}
+    member = {k: v for k, v in given.items() if k not in own_names}
+    return own, member
+
+
+def detector_only(given: dict[str, Any]) -> list[str]:
+    """Options given that only a detector takes, as the user typed them."""
+    network = autoencoder_params()
+    declared = detector_params()
+    return [declared[k].flags[0] for k in given if k in declared and k not in network]
