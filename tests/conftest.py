@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -44,3 +46,34 @@ def digits_split(
 def digit_images() -> NDArray[np.float32]:
     """The first 600 digits as 8x8 images."""
     return load_digits(images=True)[0][:600]
+
+
+# the fields every kind's configuration shares, set by the estimator from its parameters
+SHARED_FIELDS = (
+    "activation",
+    "latent_activation",
+    "loss",
+    "variational",
+    "beta",
+    "sparsity",
+    "sparsity_penalty",
+    "sparsity_target",
+    "dropout",
+)
+
+
+@pytest.fixture(scope="session")
+def network_config() -> Callable[..., dict[str, Any]]:
+    """``network_config(input_shape, latent_dim, **fields)``: a network configuration whose
+    shared fields are the estimator's declared defaults (identity output)."""
+    from aekit.estimators.parameters import AutoencoderParams
+    from aekit.params import parameters
+
+    declared = parameters(AutoencoderParams)
+
+    def make(input_shape: tuple[int, ...], latent_dim: int, **fields: Any) -> dict[str, Any]:
+        shared = {name: declared[name].default for name in SHARED_FIELDS}
+        shared["output_activation"] = "identity"
+        return {"input_shape": input_shape, "latent_dim": latent_dim, **shared, **fields}
+
+    return make

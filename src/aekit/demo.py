@@ -21,6 +21,8 @@ ANOMALY_SHARE = 0.1  # of the images the anomaly report scores
 
 def run_demo(folder: Path, *, seed: int = 0, quiet: bool = False) -> Path:
     """Run the demo into ``folder`` (created if needed); returns the index page's path."""
+    from sklearn.base import is_outlier_detector
+
     from aekit import AnomalyDetector, Autoencoder
     from aekit.datasets import load_digits
     from aekit.reporting import write_report
@@ -55,7 +57,7 @@ def run_demo(folder: Path, *, seed: int = 0, quiet: bool = False) -> Path:
             X_train=images[fit_rows],
             title=f"aekit demo: {title}",
         )
-        networks = model.estimators_ if hasattr(model, "estimators_") else [model]
+        networks = model.estimators_ if is_outlier_detector(model) else [model]
         results.append(
             {
                 "name": name,

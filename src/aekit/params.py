@@ -405,15 +405,47 @@ class _Constraints:
 class DeclaredParams:
     """Base of every class of declared parameters.
 
-    A subclass whose docstring holds ``{parameters}`` gets the numpydoc "Parameters"
-    section written there from the declarations.
+    A subclass that inherits the declarations (an estimator) gets an ``__init__`` that names
+    it in errors, refusing an unknown parameter with the list of known ones and the
+    subclass's ``_parameter_hint(name)``; and, where its docstring holds ``{parameters}``,
+    the numpydoc "Parameters" section written there from the declarations.
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if not dataclasses.is_dataclass(cls) or "__dataclass_fields__" in cls.__dict__:
+            return  # the declaring class itself
         doc = cls.__dict__.get("__doc__")
-        if doc and PLACEHOLDER in doc and dataclasses.is_dataclass(cls):
+        if doc and PLACEHOLDER in doc:
             cls.__doc__ = _fill_parameters(doc, cls)
+        if "__init__" not in cls.__dict__:
+            cls.__init__ = _checked_init(cls)  # type: ignore[method-assign]
+
+    @classmethod
+    def _parameter_hint(cls, name: str) -> str | None:
+        """Where an unknown parameter ``name`` went, for the error; None when unknown."""
+        return None
+
+
+def _checked_init(cls: Any) -> Any:
+    import functools
+
+    init = cls.__init__
+    known = set(parameters(cls))
+
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        unknown = [name for name in kwargs if name not in known]
+        if unknown:
+            hints = [h for h in (cls._parameter_hint(name) for name in unknown) if h]
+            raise TypeError(
+                f"{cls.__name__} got unknown parameters {', '.join(map(repr, unknown))}; "
+                + (" ".join(hints) if hints else f"its parameters: {', '.join(sorted(known))}")
+            )
+        init(self, *args, **kwargs)
+
+    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
+    return __init__
 
 
 @dataclass_transform(kw_only_default=True, field_specifiers=(param,))

@@ -209,9 +209,9 @@ def test_debug_shows_the_traceback(workdir):
 
 def test_bad_flags_are_usage_errors(workdir):
     result = aekit(
-        "fit", "digits.csv", "-o", "m.safetensors", "--hidden-dims", "a,b", cwd=workdir, check=False
+        "fit", "digits.csv", "-o", "m.safetensors", "--max-epochs", "a", cwd=workdir, check=False
     )
-    assert result.returncode == 2 and "comma-separated list of integers" in result.stderr
+    assert result.returncode == 2 and "argument --max-epochs: 'a' is not int >= 1" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     unknown = aekit("fit", "digits.csv", "--colour", "red", cwd=workdir, check=False)
     assert unknown.returncode == 2
@@ -241,11 +241,14 @@ def test_score_with_a_detector_writes_scores_pvalues_and_labels(data_dir, tmp_pa
     scores = pd.read_csv(tmp_path / "scores.csv")
     assert list(scores.columns) == [
         "anomaly_score",
-        "reconstruction_error",
+        "relative_error",
+        "code_distance",
+        "hidden_distance",
         "p_value",
         "is_anomaly",
     ]
-    assert (scores.anomaly_score > scores.reconstruction_error).all()  # plus code distance
+    parts = scores.relative_error + scores.code_distance + 5 * scores.hidden_distance
+    np.testing.assert_allclose(scores.anomaly_score, parts, rtol=1e-5)
     assert f"{int(scores.is_anomaly.sum())} of {len(scores)} samples flagged" in result.stdout
     assert ((scores.p_value > 0) & (scores.p_value <= 1)).all()
     assert (scores.is_anomaly == (scores.p_value <= 0.05)).all()

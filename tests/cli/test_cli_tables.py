@@ -55,7 +55,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_fit_records_the_overrides(workdir: Path) -> None:
     model = aekit.load(workdir / "detector.safetensors")
-    assert model.get_params()["categorical"] == ["store"]
+    assert model.get_params()["estimator__categorical"] == ["store"]
     assert model.preprocessor_.kinds_ == {
         "amount": "numeric",
         "city": "categorical",
@@ -69,20 +69,38 @@ def test_fit_records_the_overrides(workdir: Path) -> None:
 def test_score_with_explain_names_the_columns(workdir: Path) -> None:
     aekit_cli("score", "detector.safetensors", "shop.csv", "-o", "s.csv", "--explain", cwd=workdir)
     scores = pd.read_csv(workdir / "s.csv")
-    errors = [f"error:{c}" for c in ("amount", "city", "store", "online")]
-    expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+    errors = [f"relative_error:{c}" for c in ("amount", "city", "store", "online")]
+    expected = [
+        "anomaly_score",
+        "relative_error",
+        "code_distance",
+        "hidden_distance",
+        "p_value",
+        "is_anomaly",
+    ]
     assert list(scores.columns) == [*expected, *errors]
     assert len(scores) == 300 and np.isfinite(scores.to_numpy()).all()
-    np.testing.assert_allclose(scores[errors].mean(axis=1), scores["reconstruction_error"], 1e-5)
+    np.testing.assert_allclose(scores[errors].mean(axis=1), scores["relative_error"], 1e-5)
 
 
 def test_reconstruct_and_encode_write_tables(workdir: Path) -> None:
-    aekit_cli("reconstruct", "detector.safetensors", "shop.csv", "-o", "r.parquet", cwd=workdir)
+    options = ("--categorical", "store", "--ignore", "order_id", "--max-epochs", "3", "--quiet")
+    aekit_cli("fit", "shop.csv", "-o", "model.safetensors", *options, cwd=workdir)
+    aekit_cli("reconstruct", "model.safetensors", "shop.csv", "-o", "r.parquet", cwd=workdir)
     back = pd.read_parquet(workdir / "r.parquet")
     assert list(back.columns) == ["amount", "city", "store", "online"]
     assert back["online"].dtype == bool and set(back["store"]) <= {0, 1, 2, 3}
-    aekit_cli("encode", "detector.safetensors", "shop.csv", "-o", "codes.csv", cwd=workdir)
+    aekit_cli("encode", "model.safetensors", "shop.csv", "-o", "codes.csv", cwd=workdir)
     assert pd.read_csv(workdir / "codes.csv").shape == (300, 2)
+
+
+def test_a_detector_does_not_reconstruct_for_its_members(workdir: Path) -> None:
+    for command in ("reconstruct", "encode"):
+        result = aekit_cli(
+            command, "detector.safetensors", "shop.csv", "-o", "x.csv", cwd=workdir, check=False
+        )
+        assert result.returncode == 1
+        assert "needs an Autoencoder" in result.stderr and "estimators_" in result.stderr
 
 
 def test_report_on_a_mixed_table_model(workdir: Path) -> None:
@@ -122,9 +140,16 @@ def test_fit_and_score_a_mixed_parquet_table(tmp_path: Path) -> None:
     )
     aekit_cli("score", "m.aekit", "shop.parquet", "-o", "s.csv", cwd=tmp_path)
     scores = pd.read_csv(tmp_path / "s.csv")
-    expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+    expected = [
+        "anomaly_score",
+        "relative_error",
+        "code_distance",
+        "hidden_distance",
+        "p_value",
+        "is_anomaly",
+    ]
     assert list(scores.columns) == expected and len(scores) == len(frame)
-    assert np.isfinite(scores[expected[:3]].to_numpy()).all()
+    assert np.isfinite(scores[expected[:5]].to_numpy()).all()
     model = aekit.load(tmp_path / "m.aekit")
     assert model.preprocessor_.kinds_["promo"] == "boolean"
     np.testing.assert_allclose(scores["anomaly_score"], -model.score_samples(frame), rtol=1e-5)

@@ -55,10 +55,17 @@ def test_streamed_outputs_equal_the_in_memory_results(
         assert f"wrote {len(X)} rows" in result.stdout
         got = read(out)
         if command == "score":
-            errors = detector.reconstruction_error(X)
-            expected = ["anomaly_score", "reconstruction_error", "p_value", "is_anomaly"]
+            expected = [
+                "anomaly_score",
+                "relative_error",
+                "code_distance",
+                "hidden_distance",
+                "p_value",
+                "is_anomaly",
+            ]
             assert list(got.columns) == expected
-            np.testing.assert_allclose(got["reconstruction_error"], errors, rtol=1e-5)
+            np.testing.assert_allclose(got["relative_error"], detector.relative_error(X), rtol=1e-5)
+            np.testing.assert_allclose(got["hidden_distance"], detector.hidden_distance(X), 1e-5)
             # float32 networks give last-bit differences between batch sizes (row groups of
             # 256 here, one batch in memory); a calibration row's own score can then fall
             # either side of its calibration score: one rank, 1 / (n_cal + 1), at most

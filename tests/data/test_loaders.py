@@ -145,7 +145,8 @@ def test_streamed_fit_learns_like_the_in_memory_fit(
 
 def test_streamed_detector_fits_on_a_sample(digits_parquet: tuple[Path, pd.DataFrame]) -> None:
     folder, frame = digits_parquet
-    detector = AnomalyDetector(max_epochs=5, n_estimators=2, random_state=0).fit(str(folder))
+    detector = AnomalyDetector(n_estimators=2, random_state=0).set_params(estimator__max_epochs=5)
+    detector = detector.fit(str(folder))
     flagged = (detector.predict(frame) == -1).mean()
     assert 0.02 < flagged < 0.10  # contamination="auto": 5 % of the sample
     assert len(detector.calibration_scores_) > 0

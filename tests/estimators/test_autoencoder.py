@@ -144,7 +144,7 @@ def test_outputs_do_not_depend_on_the_batch_beyond_float32_rounding(digits_split
     train, test = digits_split
     for model in (
         Autoencoder(max_epochs=2, random_state=0).fit(train),
-        AnomalyDetector(max_epochs=2, random_state=0).fit(train),
+        AnomalyDetector(random_state=0).set_params(estimator__max_epochs=2).fit(train),
     ):
         method = model.decision_function if hasattr(model, "offset_") else model.transform
         whole = method(test)
@@ -222,8 +222,10 @@ def test_bce_on_standardised_data_is_refused():
         ({"kind": "vae"}, "'kind' parameter of Autoencoder must be a str among"),
         ({"noise": "blur"}, "'noise' parameter"),
         ({"activation": "swish2"}, "'activation' parameter"),
-        ({"hidden_dims": (8,), "kind": "conv"}, None),
-        ({"channels": (8,)}, "channels=.* does not apply to kind='dense'"),
+        ({"model_params": {"hidden_dims": (8,)}, "kind": "conv"}, None),
+        ({"model_params": {"channels": (8,)}}, "kind='dense' has no setting 'channels'"),
+        ({"model_params": {"hidden_dims": (0,)}}, r"hidden_dims=\(0,\) must be positive"),
+        ({"model_params": ["hidden_dims"]}, "'model_params' parameter of Autoencoder must be"),
     ],
 )
 def test_bad_parameters_are_named(params, match, digits_split, digit_images):

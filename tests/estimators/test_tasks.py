@@ -138,7 +138,9 @@ def test_encoder_module_matches_transform(dense_features):
 
 
 def test_encoder_module_of_a_conv_vae_on_images_matches_transform(digit_images):
-    ae = Autoencoder("conv", latent_dim=3, variational=True, channels=(4,), max_epochs=1)
+    ae = Autoencoder(
+        "conv", latent_dim=3, variational=True, model_params={"channels": (4,)}, max_epochs=1
+    )
     ae.fit(digit_images[:200])
     with torch.no_grad():
         codes = ae.encoder_module()(torch.from_numpy(digit_images[:50])).numpy()

@@ -20,20 +20,21 @@ def test_every_kind_learns_digits(kind, digit_images):
 
 
 @pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 5, 7), (2, 2, 2), (1, 31, 17)])
-def test_conv_handles_image_sizes(shape):
-    model = build_model("conv", {"input_shape": shape, "latent_dim": 3})
+def test_conv_handles_image_sizes(shape, network_config):
+    model = build_model("conv", network_config(shape, 3), init="torch")
     x = torch.rand(4, *shape)
     assert model(x).shape == x.shape
     assert model.encode(x).shape == (4, 3)
 
 
-def test_conv_refuses_flat_rows_with_a_hint():
+def test_conv_refuses_flat_rows_with_a_hint(network_config):
     with pytest.raises(ValueError, match=r"kind='conv' needs images.*kind='dense'"):
-        build_model("conv", {"input_shape": (64,), "latent_dim": 2})
+        build_model("conv", network_config((64,), 2), init="torch")
 
 
-def test_dense_mirrors_its_encoder():
-    model = build_model("dense", {"input_shape": (20,), "latent_dim": 3, "hidden_dims": (16, 8)})
+def test_dense_mirrors_its_encoder(network_config):
+    config = network_config((20,), 3, hidden_dims=(16, 8))
+    model = build_model("dense", config, init="glorot")
     encoder = [m.out_features for m in model.encoder.modules() if isinstance(m, torch.nn.Linear)]
     decoder = [m.out_features for m in model.decoder.modules() if isinstance(m, torch.nn.Linear)]
     assert encoder == [16, 8]
@@ -41,13 +42,13 @@ def test_dense_mirrors_its_encoder():
     assert model.head.linear.out_features == 3
 
 
-def test_variational_head_adds_a_weighted_kl_term():
-    config = {"input_shape": (10,), "latent_dim": 2, "variational": True}
+def test_variational_head_adds_a_weighted_kl_term(network_config):
+    config = network_config((10,), 2, variational=True)
     x = torch.rand(8, 10)
     torch.manual_seed(0)
-    terms = build_model("dense", config).training_loss(x, x)
+    terms = build_model("dense", config, init="glorot").training_loss(x, x)
     torch.manual_seed(0)
-    doubled = build_model("dense", {**config, "beta": 2.0}).training_loss(x, x)
+    doubled = build_model("dense", {**config, "beta": 2.0}, init="glorot").training_loss(x, x)
     assert set(terms) == {"reconstruction", "kl", "loss"}
     assert doubled["kl"].item() == pytest.approx(2 * terms["kl"].item(), rel=1e-5)
     assert terms["loss"].item() == pytest.approx(
@@ -55,17 +56,18 @@ def test_variational_head_adds_a_weighted_kl_term():
     )
 
 
-def test_variational_code_is_the_mean_at_inference():
-    model = build_model("dense", {"input_shape": (6,), "latent_dim": 2, "variational": True})
+def test_variational_code_is_the_mean_at_inference(network_config):
+    model = build_model("dense", network_config((6,), 2, variational=True), init="glorot")
     model.eval()
     x = torch.rand(5, 6)
     assert torch.equal(model.encode(x), model.encode(x))
 
 
 @pytest.mark.parametrize("penalty", ["l1", "kl"])
-def test_sparsity_term(penalty):
-    config = {"input_shape": (10,), "latent_dim": 4, "sparsity": 0.5, "sparsity_penalty": penalty}
-    terms = build_model("dense", config).training_loss(torch.rand(8, 10), torch.rand(8, 10))
+def test_sparsity_term(penalty, network_config):
+    config = network_config((10,), 4, sparsity=0.5, sparsity_penalty=penalty)
+    model = build_model("dense", config, init="glorot")
+    terms = model.training_loss(torch.rand(8, 10), torch.rand(8, 10))
     assert terms["sparsity"].item() > 0
 
 
@@ -93,9 +95,9 @@ def test_registry_names_the_available_kinds():
         register("dense")(type("Again", (BaseAE,), {}))
 
 
-def test_unknown_configuration_keys_are_refused():
+def test_unknown_configuration_keys_are_refused(network_config):
     with pytest.raises(ValueError, match="unknown 'dense' configuration keys: colour"):
-        build_model("dense", {"input_shape": (4,), "latent_dim": 2, "colour": "red"})
+        build_model("dense", network_config((4,), 2, colour="red"), init="glorot")
 
 
 @pytest.mark.parametrize(
@@ -106,19 +108,19 @@ def test_unknown_configuration_keys_are_refused():
         ("latent_dim", 0, "latent_dim=0 must be a positive integer"),
     ],
 )
-def test_bad_configuration_values(key, value, message):
+def test_bad_configuration_values(key, value, message, network_config):
     with pytest.raises(ValueError, match=message):
-        build_model("dense", {"input_shape": (4,), "latent_dim": 2, key: value})
+        build_model("dense", network_config((4,), 2) | {key: value}, init="glorot")
 
 
-def test_bce_needs_a_sigmoid_output():
+def test_bce_needs_a_sigmoid_output(network_config):
     with pytest.raises(ValueError, match="loss='bce' needs output_activation='sigmoid'"):
-        build_model("dense", {"input_shape": (4,), "latent_dim": 2, "loss": "bce"})
+        build_model("dense", network_config((4,), 2, loss="bce"), init="glorot")
 
 
-def test_weight_init_schemes() -> None:
-    config = {"input_shape": (6,), "latent_dim": 2, "hidden_dims": (8,)}
-    glorot = build_model("dense", config)
+def test_weight_init_schemes(network_config) -> None:
+    config = network_config((6,), 2, hidden_dims=(8,))
+    glorot = build_model("dense", config, init="glorot")
     linears = [m for m in glorot.modules() if isinstance(m, torch.nn.Linear)]
     assert all(float(m.bias.abs().max()) == 0.0 for m in linears)  # Glorot: zero biases
     torch.manual_seed(0)

@@ -29,9 +29,9 @@ def images() -> NDArray[np.float32]:
 
 @pytest.fixture(scope="session")
 def dense(rows: tuple[NDArray[np.float32], NDArray[np.int64]]) -> Autoencoder:
-    return Autoencoder(latent_dim=2, hidden_dims=(32, 16), max_epochs=3, random_state=0).fit(
-        rows[0]
-    )
+    return Autoencoder(
+        latent_dim=2, model_params={"hidden_dims": (32, 16)}, max_epochs=3, random_state=0
+    ).fit(rows[0])
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +39,7 @@ def variational(rows: tuple[NDArray[np.float32], NDArray[np.int64]]) -> Autoenco
     """A sparse VAE: three loss terms (reconstruction, kl, sparsity)."""
     return Autoencoder(
         latent_dim=2,
-        hidden_dims=(32,),
+        model_params={"hidden_dims": (32,)},
         variational=True,
         sparsity=0.01,
         max_epochs=3,
@@ -53,7 +53,7 @@ def conv_denoising(images: NDArray[np.float32]) -> Autoencoder:
     return Autoencoder(
         "conv",
         latent_dim=2,
-        channels=(4, 8),
+        model_params={"channels": (4, 8)},
         noise="gaussian",
         noise_level=0.2,
         max_epochs=2,

@@ -417,7 +417,9 @@ def test_latent_manifold(variational: Autoencoder, dense: Autoencoder) -> None:
 
     render(plots.plot_latent_manifold(decode, grid=3, extent=1.0))
     np.testing.assert_allclose(seen[0][0], [-1.0, 1.0])
-    wide = Autoencoder(latent_dim=3, hidden_dims=(8,), max_epochs=1, random_state=0)
+    wide = Autoencoder(
+        latent_dim=3, model_params={"hidden_dims": (8,)}, max_epochs=1, random_state=0
+    )
     wide.fit(np.random.default_rng(0).random((40, 16), dtype=np.float32))
     with pytest.raises(ValueError, match="latent_dim=3"):
         plots.plot_latent_manifold(wide)

@@ -15,11 +15,11 @@ import pytest
 import torch
 
 import aekit
-from aekit import Autoencoder
+from aekit import AnomalyDetector, Autoencoder
 from aekit.datasets import load_digits
-from aekit.exceptions import NonFiniteLossError
+from aekit.exceptions import ModelFileError, NonFiniteLossError
 
-FIT = ["--latent-dim", "4", "--max-epochs", "4", "--no-early-stopping", "--seed", "3", "--quiet"]
+FIT = ["--latent-dim", "4", "--max-epochs", "4", "--patience", "none", "--seed", "3", "--quiet"]
 
 
 def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -38,7 +38,9 @@ def big_digits(tmp_path_factory) -> Path:
     return folder
 
 
-def interrupt_after_first_checkpoint(folder: Path, signum: int) -> subprocess.Popen[str]:
+def interrupt_after_first_checkpoint(
+    folder: Path, signum: int, extra: tuple[str, ...] | list[str] = ()
+) -> subprocess.Popen[str]:
     checkpoint = folder / "ck.safetensors"
     checkpoint.unlink(missing_ok=True)
     process = subprocess.Popen(
@@ -52,6 +54,7 @@ def interrupt_after_first_checkpoint(folder: Path, signum: int) -> subprocess.Po
             "model.safetensors",
             "--checkpoint",
             "ck.safetensors",
+            *extra,
             *FIT,
         ],
         cwd=folder,
@@ -174,3 +177,101 @@ def test_no_signal_handlers_leak_after_fit(big_digits):
     )
     assert signal.getsignal(signal.SIGINT) is before
     os.remove(big_digits / "inproc.safetensors")
+
+
+# --- detectors: member by member ---------------------------------------------------------
+
+DETECTOR = ["--detector", "--n-estimators", "3", "--max-samples", "20000", "--batch-size", "64"]
+
+
+def detector_weights(detector: AnomalyDetector) -> list[dict[str, torch.Tensor]]:
+    return [member.model_.state_dict() for member in detector.estimators_]
+
+
+def assert_same_detector(a: AnomalyDetector, b: AnomalyDetector, X: np.ndarray) -> None:
+    assert len(a.estimators_) == len(b.estimators_)
+    for first, second in zip(detector_weights(a), detector_weights(b), strict=True):
+        for name, value in first.items():
+            assert torch.equal(value, second[name]), name
+    for x, y in zip(a.estimators_, b.estimators_, strict=True):
+        assert x.history_.train_loss == y.history_.train_loss
+    np.testing.assert_array_equal(a.score_samples(X), b.score_samples(X))
+    assert a.offset_ == b.offset_
+
+
+def test_a_detector_checkpoints_with_one_member_or_more(tmp_path):
+    """Before, ``AnomalyDetector(n_estimators=1).fit(X, checkpoint=...)`` failed with
+    ``AttributeError: offset_`` (it saved a half-fitted detector)."""
+    X, _ = load_digits()
+    for n in (1, 2):
+        checkpoint = tmp_path / f"ck{n}.safetensors"
+        detector = AnomalyDetector(n_estimators=n, random_state=0)
+        detector.set_params(estimator__max_epochs=3).fit(X, checkpoint=checkpoint)
+        saved = aekit.load(checkpoint)  # the last checkpoint is the finished detector
+        assert_same_detector(saved, detector, X)
+        again = AnomalyDetector(n_estimators=n, random_state=0).set_params(estimator__max_epochs=3)
+        assert_same_detector(again.fit(X, resume=checkpoint), detector, X)
+
+
+def test_a_detector_resumes_mid_member_to_the_uninterrupted_result(tmp_path):
+    X, _ = load_digits()
+    checkpoint, stop = tmp_path / "ck.safetensors", threading.Event()
+    epochs: list[int] = []
+
+    def stop_in_the_second_member(history, model):
+        epochs.append(history.n_epochs)
+        if len(epochs) == 6 + 2:  # the first member's 6 epochs, then 2 of the second's
+            stop.set()
+        return False
+
+    def make() -> AnomalyDetector:
+        return AnomalyDetector(n_estimators=3, random_state=4).set_params(
+            estimator__max_epochs=6, estimator__patience=None
+        )
+
+    interrupted = make().fit(
+        X, checkpoint=checkpoint, stop=stop, callbacks=[stop_in_the_second_member]
+    )
+    assert interrupted.interrupted_ and len(interrupted.estimators_) == 2
+    assert interrupted.estimators_[1].history_.interrupted
+    assert np.isfinite(interrupted.score_samples(X)).all()  # usable as it is
+    with pytest.raises(ModelFileError, match="unfinished detector"):
+        aekit.load(checkpoint)
+    resumed = make().fit(X, resume=checkpoint)
+    assert not resumed.interrupted_
+    assert_same_detector(resumed, make().fit(X), X)
+
+
+def test_a_detector_resume_with_other_settings_is_refused(tmp_path):
+    X, _ = load_digits()
+    checkpoint = tmp_path / "ck.safetensors"
+    AnomalyDetector(n_estimators=1, random_state=0).set_params(estimator__max_epochs=1).fit(
+        X, checkpoint=checkpoint
+    )
+    other = AnomalyDetector(n_estimators=1, random_state=0).set_params(
+        estimator__max_epochs=1, estimator__latent_dim=3
+    )
+    with pytest.raises(ValueError, match="estimator__latent_dim=2 there, 3 here"):
+        other.fit(X, resume=checkpoint)
+    with pytest.raises(ValueError, match="holds an AnomalyDetector, not an Autoencoder"):
+        Autoencoder(max_epochs=1).fit(X, resume=checkpoint)
+
+
+def test_sigint_stops_a_detector_and_resume_matches_an_uninterrupted_run(big_digits):
+    process = interrupt_after_first_checkpoint(big_digits, signal.SIGINT, DETECTOR)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 128 + signal.SIGINT, err
+    assert "interrupted after" in out and "of 3 networks" in out, out
+    assert "saved the detector so far" in out and "--resume ck.safetensors" in out
+    interrupted = aekit.load(big_digits / "model.safetensors")
+    assert interrupted.interrupted_
+    fit = ["fit", "data.npy", *DETECTOR, *FIT]
+    resumed = run(*fit, "-o", "resumed.safetensors", "--resume", "ck.safetensors", cwd=big_digits)
+    assert resumed.returncode == 0, resumed.stderr
+    full = run(*fit, "-o", "full.safetensors", cwd=big_digits)
+    assert full.returncode == 0, full.stderr
+    X = np.load(big_digits / "data.npy")[:2000]
+    a = aekit.load(big_digits / "resumed.safetensors")
+    b = aekit.load(big_digits / "full.safetensors")
+    assert not a.interrupted_ and len(a.estimators_) == 3
+    assert_same_detector(a, b, X)

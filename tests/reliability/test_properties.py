@@ -99,15 +99,17 @@ def budget(n: int) -> settings:
 @pytest.fixture(scope="module")
 def fitted() -> Autoencoder:
     rng = np.random.default_rng(0)
-    return Autoencoder(latent_dim=2, hidden_dims=(8,), max_epochs=1, random_state=0).fit(
-        rng.random((40, 6)).astype(np.float32)
-    )
+    return Autoencoder(
+        latent_dim=2, model_params={"hidden_dims": (8,)}, max_epochs=1, random_state=0
+    ).fit(rng.random((40, 6)).astype(np.float32))
 
 
 @budget(60)
 @given(X=arrays())
 def test_fit_on_anything(X):
-    model = Autoencoder(latent_dim=2, hidden_dims=(4,), max_epochs=1, random_state=0)
+    model = Autoencoder(
+        latent_dim=2, model_params={"hidden_dims": (4,)}, max_epochs=1, random_state=0
+    )
     result = outcome("fit", lambda: model.fit(X))
     if result is not None:  # accepted: then it must be usable and finite
         assert np.isfinite(model.transform(X)).all()
@@ -150,15 +152,19 @@ def test_readers_on_any_file(tmp_path_factory, content, suffix):
     path.write_bytes(content)
     result = outcome(f"read {suffix}", lambda: read_data(path))
     if result is not None:
-        model = Autoencoder(latent_dim=1, hidden_dims=(4,), max_epochs=1, random_state=0)
+        model = Autoencoder(
+            latent_dim=1, model_params={"hidden_dims": (4,)}, max_epochs=1, random_state=0
+        )
         outcome(f"fit {suffix}", lambda: model.fit(result))
 
 
 @pytest.fixture(scope="module")
 def detector() -> AnomalyDetector:
     rng = np.random.default_rng(0)
-    return AnomalyDetector(hidden_dims=(8,), max_epochs=1, n_estimators=2, random_state=0).fit(
-        rng.random((60, 6)).astype(np.float32)
+    return (
+        AnomalyDetector(n_estimators=2, random_state=0)
+        .set_params(estimator__model_params={"hidden_dims": (8,)}, estimator__max_epochs=1)
+        .fit(rng.random((60, 6)).astype(np.float32))
     )
 
 

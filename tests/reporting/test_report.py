@@ -52,7 +52,7 @@ def test_detector_report_has_anomaly_metrics(tmp_path):
     normal = X[y == 0][:150]
     scored = np.concatenate([X[y == 0][150:], X[y == 7][:5]])
     labels = np.r_[np.zeros(len(scored) - 5), np.ones(5)]
-    detector = AnomalyDetector(max_epochs=5, random_state=0).fit(normal)
+    detector = AnomalyDetector(random_state=0).set_params(estimator__max_epochs=5).fit(normal)
     page = aekit.report(detector, scored, tmp_path / "d.html", labels=labels).read_text()
     assert "anomaly" in sections(page)
     assert "ROC-AUC" in page and "Average precision" in page and "Flagged" in page

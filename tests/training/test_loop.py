@@ -54,13 +54,26 @@ def test_early_stopping_stops_and_restores_the_best_epoch(digits_split):
     assert np.allclose(ae.transform(held_out), ae2.transform(held_out), atol=1e-6)
 
 
-def test_non_finite_loss_names_the_epoch_and_suggests_a_lower_rate():
-    model = build_model("dense", {"input_shape": (4,), "latent_dim": 2})
+def test_non_finite_loss_names_the_epoch_and_suggests_a_lower_rate(network_config):
+    model = build_model("dense", network_config((4,), 2), init="glorot")
     with torch.no_grad():
         model.head.linear.weight.fill_(float("nan"))
     x = torch.rand(32, 4)
+    settings = TrainSettings(
+        max_epochs=3,
+        learning_rate=3e-3,
+        weight_decay=0.0,
+        lr_schedule="constant",
+        max_grad_norm=None,
+        patience=None,
+        noise=None,
+        noise_level=0.1,
+        noise_clip=None,
+        device=torch.device("cpu"),
+        seed=0,
+    )
     with pytest.raises(NonFiniteLossError, match=r"at epoch 1; try a lower learning_rate"):
-        train(model, TensorBatches(x, 8), TrainSettings(max_epochs=3))
+        train(model, TensorBatches(x, 8), settings)
 
 
 def test_same_seed_gives_bit_identical_results(digits_split):

@@ -214,7 +214,9 @@ def _estimator(args: argparse.Namespace) -> Any:
     if not args.detector:
         refused = detector_only(given)
         if refused:
-            raise UserError(f"{', '.join(refused)} need --detector")
+            raise UserError(
+                f"{', '.join(refused)} {'needs' if len(refused) == 1 else 'need'} --detector"
+            )
         return aekit.Autoencoder(**given, verbose=verbose)
     own, member = split_for_detector(given)
     detector = aekit.AnomalyDetector(**own, verbose=verbose)
@@ -393,7 +395,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     }
     detector = _is_detector(model)
     if detector:
-        summary["parameters"] = {
+        summary["detector"] = {
             k: v for k, v in model.get_params(deep=False).items() if k != "estimator"
         }
         summary["members"] = len(model.estimators_)
@@ -411,7 +413,7 @@ def cmd_info(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
         return
-    sections = {k: summary.pop(k) for k in ("parameters", "config", "training") if k in summary}
+    sections = {k: summary.pop(k) for k in ("detector", "config", "training") if k in summary}
     for key, value in summary.items():
         print(f"{key:14s} {value}")
     for title, section in sections.items():
@@ -427,7 +429,7 @@ def _network_summary(model: Any) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "kind": model.model_.kind,
         "config": model.model_.config.to_json(),
-        "weights": sum(p.numel() for p in model.model_.parameters()),
+        "parameters": sum(p.numel() for p in model.model_.parameters()),
         "sample_shape": list(model.sample_shape_),
         "scaling": model.scaler_.method,
         "training": {
@@ -555,7 +557,7 @@ def _stream(
     from aekit.data.loaders import map_table
 
     columns, text = _feature_names(model), []
-    table = getattr(model, "preprocessor_", None)
+    table = model.preprocessor_
     if table is not None:  # categories and booleans stay text; numbers are float64
         columns = [n for n, kind in table.kinds_.items() if kind == "numeric"]
         text = [n for n, kind in table.kinds_.items() if kind != "numeric"]

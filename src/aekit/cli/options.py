@@ -63,7 +63,7 @@ def _converter(p: Param) -> Any:
         try:
             return p.parse(text)
         except ValueError as error:
-            raise argparse.ArgumentTypeError(f"{p.flags[0]}: {error}") from None
+            raise argparse.ArgumentTypeError(str(error)) from None
 
     convert.__name__ = p.name  # argparse names the type in its messages
     return convert

@@ -45,9 +45,8 @@ def check_same_settings(
     """Raise ``ValueError`` unless ``saved`` (from a checkpoint) has ``estimator``'s class and
     parameters, but for those ``resumable`` names."""
     if type(saved) is not type(estimator):
-        raise ValueError(
-            f"checkpoint {path} holds a {type(saved).__name__}, not a {type(estimator).__name__}"
-        )
+        theirs, mine = type(saved).__name__, type(estimator).__name__
+        raise ValueError(f"checkpoint {path} holds {_a(theirs)} {theirs}, not {_a(mine)} {mine}")
     mine, theirs = estimator.get_params(deep=True), saved.get_params(deep=True)
     differ = sorted(
         k
@@ -59,6 +58,10 @@ def check_same_settings(
     if differ:
         shown = ", ".join(f"{k}={theirs.get(k)!r} there, {mine.get(k)!r} here" for k in differ)
         raise ValueError(f"checkpoint {path} was made with other settings: {shown}")
+
+
+def _a(name: str) -> str:
+    return "an" if name[0] in "AEIOU" else "a"
 
 
 def _comparable(value: Any) -> str:

@@ -95,6 +95,12 @@ class Autoencoder(
         Column names, when ``fit`` was given a DataFrame (the columns used, for a table).
     """
 
+    @classmethod
+    def _parameter_hint(cls, name: str) -> str | None:
+        if name in ("hidden_dims", "channels"):
+            return f"{name} is a setting of the kind: pass model_params={{{name!r}: ...}}."
+        return None
+
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float32"]
@@ -278,6 +284,7 @@ class Autoencoder(
         batches, setting ``history_``. Under ``torchrun`` only rank 0 shows progress and
         writes checkpoints."""
         settings = self._train_settings(device, seed)
+        config = self._model_config()  # a bad setting fails here, before any progress bar
         callbacks: list[Callback] = list(run.callbacks)
         main = distributed.is_main()
         bar = ProgressBar(self.max_epochs, description=run.label) if self.verbose and main else None
@@ -289,9 +296,7 @@ class Autoencoder(
         try:
             with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
                 torch.manual_seed(seed)
-                model = self.model_ = build_model(
-                    self.kind, self._model_config(), init=self.weight_init
-                )
+                model = self.model_ = build_model(self.kind, config, init=self.weight_init)
                 self._n_features_out = self.latent_dim
                 if run.resume is not None:
                     model.load_state_dict(run.resume.weights)
@@ -328,11 +333,9 @@ class Autoencoder(
         from aekit.io.model_file import load_checkpoint
 
         saved, state = load_checkpoint(path)
-        if not isinstance(saved, Autoencoder) or not isinstance(state, LoopState):
-            raise ValueError(
-                f"checkpoint {path} is a {type(saved).__name__}'s, not an Autoencoder's"
-            )
         check_same_settings(self, saved, path)
+        if not isinstance(state, LoopState):
+            raise ValueError(f"checkpoint {path} holds no training loop state")
         if saved.sample_shape_ != self.sample_shape_:
             raise ValueError(
                 f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "

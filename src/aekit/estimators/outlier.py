@@ -174,6 +174,17 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         }
         return Autoencoder(**(defaults | params))
 
+    @classmethod
+    def _parameter_hint(cls, name: str) -> str | None:
+        from aekit.params import parameters
+
+        if name not in parameters(Autoencoder):
+            return None
+        return (
+            f"{name} is a parameter of the member Autoencoder: pass estimator="
+            f"AnomalyDetector.default_estimator({name}=...), or set_params(estimator__{name}=...)."
+        )
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters; with ``deep``, the member's as ``estimator__NAME``, also for None."""
         params: dict[str, Any] = super().get_params(deep=deep)
@@ -262,7 +273,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         x_train = self._fit_inputs(template, X, X_valid, train_rows)
         progress = self._resume_progress(resume) if resume is not None else None
         run = TrainingRun([history_callback(fn) for fn in callbacks or []], stop=stop)
-        self._fit_members(template, x_train, rng, run, progress, checkpoint, checkpoint_every)
+        statistics = self._fit_members(
+            template, x_train, rng, run, progress, checkpoint, checkpoint_every
+        )
         if not self.estimators_:
             return self  # stopped before a member finished its first epoch: not fitted
         scores = self._terms(X)["anomaly_score"]
@@ -276,6 +289,8 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             share = AUTO_CONTAMINATION if self.contamination == "auto" else self.contamination
             threshold = float(np.quantile(scores, 1.0 - float(share)))
         self.offset_ = -threshold
+        if checkpoint is not None and not self.interrupted_:  # resuming it gives this detector
+            self._save_progress(checkpoint, self.estimators_, statistics, rng.get_state(), None)
         return self
 
     def _fit_inputs(
@@ -320,8 +335,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         progress: DetectorProgress | None,
         checkpoint: str | Path | None,
         checkpoint_every: int,
-    ) -> None:
-        """Train the members one after another, each on its own subsample and seed."""
+    ) -> list[dict[str, NDArray[Any]]]:
+        """Train the members one after another, each on its own subsample and seed; return
+        their score statistics."""
         n_member = self._member_size(len(x_train))
         members: list[Autoencoder] = []
         statistics: list[dict[str, NDArray[Any]]] = []
@@ -368,6 +384,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         self.estimators_ = members
         if members:
             self.score_module_ = self._score_module(members, statistics)
+        return statistics
 
     def _score_module(
         self, members: list[Autoencoder], statistics: list[dict[str, NDArray[Any]]]
@@ -488,9 +505,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         from aekit.io.model_file import load_checkpoint
 
         saved, progress = load_checkpoint(path)
-        if not isinstance(progress, DetectorProgress):
-            raise ValueError(f"checkpoint {path} is a {type(saved).__name__}'s, not a detector's")
         check_same_settings(self, saved, path, DETECTOR_RESUMABLE)
+        if not isinstance(progress, DetectorProgress):
+            raise ValueError(f"checkpoint {path} holds no detector training state")
         if saved.sample_shape_ != self.sample_shape_:
             raise ValueError(
                 f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "
@@ -832,7 +849,7 @@ class DetectorProgress:
         tensors = {"train.detector.rng_keys": torch.from_numpy(np.asarray(keys, np.int64))}
         for i, stats in enumerate(self.statistics):
             tensors |= {
-                f"train.detector.stats.{i}.{k}": torch.from_numpy(np.ascontiguousarray(v))
+                f"train.detector.stats.{i}.{k}": torch.from_numpy(np.array(v))  # keeps 0-d
                 for k, v in stats.items()
             }
         info: dict[str, Any] = {

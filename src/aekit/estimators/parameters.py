@@ -210,6 +210,7 @@ class AnomalyDetectorParams(DeclaredParams):
         "(set_params, GridSearchCV), also when it is None; the detector sets each member's "
         "random_state and verbose itself.",
         cli=False,  # the command line passes the member's options through set_params
+        kw_only=False,
     )
     n_estimators: int = param(5, Number(int, 1), help="Networks in the ensemble.")
     max_samples: int | float | str = param(

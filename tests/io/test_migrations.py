@@ -1,0 +1,197 @@
+"""Model files written by earlier aekit versions: they load, report the parameters they were
+trained with, and give the outputs they gave (``fixtures/v1``: written at commit be166e2)."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from safetensors import safe_open
+from safetensors.torch import load_file, save_file
+
+import aekit
+from aekit import AnomalyDetector, Autoencoder
+from aekit.datasets import load_digits
+from aekit.io import migrations, model_file
+
+FIXTURES = Path(__file__).parent / "fixtures" / "v1"
+REPO = Path(__file__).resolve().parents[2]
+ADBENCH = Path(os.environ.get("AEKIT_DATA", REPO.parent / "shared" / "data")) / "adbench"
+DETECTOR_OWN = set(AnomalyDetector._get_param_names())
+
+
+@pytest.fixture(scope="module")
+def inputs() -> dict[str, Any]:
+    """What each fixture was scored on when it was written."""
+    rows, _ = load_digits()
+    images = load_digits(images=True)[0]
+    frame = pd.DataFrame(rows, columns=[f"px{i}" for i in range(64)])
+    cardio = ADBENCH / "6_cardio.npz"
+    if not cardio.is_file():
+        pytest.skip(f"ADBench data not found at {cardio}; set AEKIT_DATA")
+    X_cardio = np.asarray(np.load(cardio)["X"], np.float32)
+    return {
+        "dense": rows[300:340],
+        "conv": images[300:340],
+        "vae": frame.iloc[300:340],
+        "detector": X_cardio[::40],
+        "table_detector": pd.read_parquet(FIXTURES / "table_test.parquet"),
+    }
+
+
+@pytest.fixture(scope="module")
+def expected() -> dict[str, np.ndarray]:
+    with np.load(FIXTURES / "expected.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+@pytest.fixture(scope="module")
+def trained_with() -> dict[str, dict[str, Any]]:
+    params: dict[str, dict[str, Any]] = json.loads((FIXTURES / "params.json").read_text())
+    return params
+
+
+def format_of(path: Path) -> int:
+    with safe_open(path, "pt") as f:
+        return int(json.loads(f.metadata()["aekit"])["format_version"])
+
+
+@pytest.mark.parametrize("name", ["dense", "conv", "vae"])
+def test_a_format_1_autoencoder_gives_its_outputs(name, inputs, expected) -> None:
+    path = FIXTURES / f"{name}.safetensors"
+    assert format_of(path) == 1
+    model = aekit.load(path)
+    assert type(model) is Autoencoder
+    X = inputs[name]
+    np.testing.assert_allclose(model.transform(X), expected[f"{name}.transform"], rtol=1e-6)
+    np.testing.assert_allclose(model.reconstruct(X), expected[f"{name}.reconstruct"], rtol=1e-6)
+    np.testing.assert_allclose(
+        model.reconstruction_error(X), expected[f"{name}.reconstruction_error"], rtol=1e-6
+    )
+    if model.variational:
+        np.testing.assert_array_equal(model.sample(4, random_state=0), expected[f"{name}.sample"])
+
+
+@pytest.mark.parametrize("name", ["dense", "conv", "vae"])
+def test_a_format_1_autoencoder_reports_its_parameters(name, trained_with) -> None:
+    model = aekit.load(FIXTURES / f"{name}.safetensors")
+    old = dict(trained_with[name])
+    settings = {
+        k: tuple(value) for k in ("hidden_dims", "channels") if (value := old.pop(k)) is not None
+    }
+    assert model.get_params() == old | {"model_params": settings, "weight_init": "glorot"}
+
+
+@pytest.mark.parametrize("name", ["detector", "table_detector"])
+def test_a_format_1_detector_gives_its_outputs(name, inputs, expected) -> None:
+    path = FIXTURES / f"{name}.safetensors"
+    assert format_of(path) == 1
+    detector = aekit.load(path)
+    assert type(detector) is AnomalyDetector
+    X = inputs[name]
+    assert detector.offset_ == pytest.approx(float(expected[f"{name}.offset_"]), rel=1e-12)
+    methods = {
+        "score_samples": detector.score_samples,
+        "decision_function": detector.decision_function,
+        "predict": detector.predict,
+        "pvalues": detector.pvalues,
+        "explain": lambda X: np.asarray(detector.explain(X)),
+        "code_distance": detector.code_distance,
+        "hidden_distance": detector.hidden_distance,
+        "reconstruction_error": detector.relative_error,  # format 1's name for it
+        "member0.transform": detector.estimators_[0].transform,
+    }
+    for method, call in methods.items():
+        np.testing.assert_allclose(
+            call(X), expected[f"{name}.{method}"], rtol=1e-6, atol=1e-9, err_msg=method
+        )
+
+
+@pytest.mark.parametrize("name", ["detector", "table_detector"])
+def test_a_format_1_detector_reports_its_parameters(name, trained_with) -> None:
+    detector = aekit.load(FIXTURES / f"{name}.safetensors")
+    old = dict(trained_with[name])
+    params = detector.get_params(deep=True)
+    for key in DETECTOR_OWN - {"estimator"}:
+        assert params[key] == old.pop(key), key
+    hidden = old.pop("hidden_dims")
+    assert params["estimator__model_params"] == {"hidden_dims": tuple(hidden)}
+    assert old.pop("channels") is None
+    assert params["estimator__weight_init"] == "torch"
+    for key, value in old.items():
+        assert params[f"estimator__{key}"] == value, key
+    assert len(detector.estimators_) == 2
+    assert detector.estimators_[0].history_.n_epochs == 3  # format 1 kept the first's only
+    assert detector.estimators_[1].history_.n_epochs == 0
+
+
+def test_a_format_1_detector_can_be_trained_again(inputs) -> None:
+    """Its parameters build the same detector: refitting gives a working, equal schema."""
+    detector = aekit.load(FIXTURES / "detector.safetensors")
+    X = inputs["detector"]
+    again = AnomalyDetector(**detector.get_params(deep=False)).fit(X)
+    assert again.get_params(deep=True)["estimator__activation"] == "tanh"
+    assert np.isfinite(again.score_samples(X)).all()
+
+
+def test_new_files_are_written_in_the_current_format(tmp_path, digit_images) -> None:
+    ae = Autoencoder(latent_dim=2, max_epochs=1, random_state=0).fit(digit_images)
+    path = ae.save(tmp_path / "m.safetensors")
+    assert format_of(path) == migrations.FORMAT_VERSION == 2
+
+
+def rewrite(source: Path, target: Path, change: Any) -> Path:
+    """Copy a model file with its header and tensors changed by ``change(header, tensors)``,
+    the checksum recomputed: what an older aekit would have written."""
+    tensors = load_file(source)
+    with safe_open(source, "pt") as f:
+        header = json.loads(f.metadata()["aekit"])
+    header.pop("sha256")
+    change(header, tensors)
+    header["sha256"] = model_file._checksum(header, tensors)
+    save_file(tensors, target, metadata={"aekit": json.dumps(header)})
+    return target
+
+
+def test_a_file_from_before_the_hidden_distance_scores_without_it(tmp_path, inputs) -> None:
+    def drop_hidden(header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        for name in [k for k in tensors if k.startswith("fitted.hidden_")]:
+            del tensors[name]
+        del header["params"]["hidden_weight"]
+
+    path = rewrite(FIXTURES / "detector.safetensors", tmp_path / "old.safetensors", drop_hidden)
+    old, X = aekit.load(path), inputs["detector"]
+    assert old.hidden_weight == 0.0 and not old.score_module_.has_hidden
+    np.testing.assert_allclose(old.anomaly_score(X), old.relative_error(X) + old.code_distance(X))
+    with pytest.raises(ValueError, match="refit"):
+        old.hidden_distance(X)
+
+
+def test_a_file_from_before_the_ensemble_and_the_code_distance(tmp_path, inputs) -> None:
+    """One network, error scales without a member axis, no code statistics."""
+
+    def single(header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
+        for name in [k for k in tensors if k.startswith(("members.", "fitted.code_"))]:
+            del tensors[name]
+        for name in [k for k in tensors if k.startswith("fitted.hidden_")]:
+            tensors[name] = tensors[name][:1].contiguous()
+        tensors["fitted.error_scale"] = tensors["fitted.error_scale"][0].contiguous()
+        del header["members"]
+        for name in ("n_estimators", "max_samples", "latent_weight", "hidden_weight"):
+            del header["params"][name]
+
+    path = rewrite(FIXTURES / "detector.safetensors", tmp_path / "older.safetensors", single)
+    old, X = aekit.load(path), inputs["detector"]
+    assert len(old.estimators_) == 1 and old.n_estimators == 1 and old.max_samples == 1.0
+    assert old.latent_weight == 0.0 and old.hidden_weight == 0.0
+    np.testing.assert_allclose(old.anomaly_score(X), old.relative_error(X))
+
+
+def test_migrations_form_one_chain() -> None:
+    assert sorted(migrations.MIGRATIONS) == list(range(1, migrations.FORMAT_VERSION))
