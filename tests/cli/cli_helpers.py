@@ -22,3 +22,14 @@ def aekit(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProc
     if check and result.returncode != 0:
         raise AssertionError(f"aekit {' '.join(args)} failed:\n{result.stderr}")
     return result
+
+
+# what ``aekit score`` writes for a detector with a calibration split, in order
+DETECTOR_COLUMNS = [
+    "anomaly_score",
+    "relative_error",
+    "code_distance",
+    "hidden_distance",
+    "p_value",
+    "is_anomaly",
+]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from cli_helpers import aekit
+from cli_helpers import DETECTOR_COLUMNS, aekit
 
 from aekit.datasets import load_digits
 
@@ -239,14 +239,7 @@ def test_score_with_a_detector_writes_scores_pvalues_and_labels(data_dir, tmp_pa
     )
     result = aekit("score", "det.safetensors", "breastw.npy", "-o", "scores.csv", cwd=tmp_path)
     scores = pd.read_csv(tmp_path / "scores.csv")
-    assert list(scores.columns) == [
-        "anomaly_score",
-        "relative_error",
-        "code_distance",
-        "hidden_distance",
-        "p_value",
-        "is_anomaly",
-    ]
+    assert list(scores.columns) == DETECTOR_COLUMNS
     parts = scores.relative_error + scores.code_distance + 5 * scores.hidden_distance
     np.testing.assert_allclose(scores.anomaly_score, parts, rtol=1e-5)
     assert f"{int(scores.is_anomaly.sum())} of {len(scores)} samples flagged" in result.stdout

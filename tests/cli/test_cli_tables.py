@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import DETECTOR_COLUMNS
 from cli_helpers import aekit as aekit_cli
 from sklearn.metrics import roc_auc_score
 
@@ -70,14 +71,7 @@ def test_score_with_explain_names_the_columns(workdir: Path) -> None:
     aekit_cli("score", "detector.safetensors", "shop.csv", "-o", "s.csv", "--explain", cwd=workdir)
     scores = pd.read_csv(workdir / "s.csv")
     errors = [f"relative_error:{c}" for c in ("amount", "city", "store", "online")]
-    expected = [
-        "anomaly_score",
-        "relative_error",
-        "code_distance",
-        "hidden_distance",
-        "p_value",
-        "is_anomaly",
-    ]
+    expected = DETECTOR_COLUMNS
     assert list(scores.columns) == [*expected, *errors]
     assert len(scores) == 300 and np.isfinite(scores.to_numpy()).all()
     np.testing.assert_allclose(scores[errors].mean(axis=1), scores["relative_error"], 1e-5)
@@ -140,14 +134,7 @@ def test_fit_and_score_a_mixed_parquet_table(tmp_path: Path) -> None:
     )
     aekit_cli("score", "m.aekit", "shop.parquet", "-o", "s.csv", cwd=tmp_path)
     scores = pd.read_csv(tmp_path / "s.csv")
-    expected = [
-        "anomaly_score",
-        "relative_error",
-        "code_distance",
-        "hidden_distance",
-        "p_value",
-        "is_anomaly",
-    ]
+    expected = DETECTOR_COLUMNS
     assert list(scores.columns) == expected and len(scores) == len(frame)
     assert np.isfinite(scores[expected[:5]].to_numpy()).all()
     model = aekit.load(tmp_path / "m.aekit")

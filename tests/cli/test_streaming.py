@@ -9,7 +9,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from cli_helpers import aekit
+from cli_helpers import DETECTOR_COLUMNS, aekit
 
 import aekit as aekit_api
 from aekit.datasets import load_digits
@@ -55,14 +55,7 @@ def test_streamed_outputs_equal_the_in_memory_results(
         assert f"wrote {len(X)} rows" in result.stdout
         got = read(out)
         if command == "score":
-            expected = [
-                "anomaly_score",
-                "relative_error",
-                "code_distance",
-                "hidden_distance",
-                "p_value",
-                "is_anomaly",
-            ]
+            expected = DETECTOR_COLUMNS
             assert list(got.columns) == expected
             np.testing.assert_allclose(got["relative_error"], detector.relative_error(X), rtol=1e-5)
             np.testing.assert_allclose(got["hidden_distance"], detector.hidden_distance(X), 1e-5)

@@ -200,8 +200,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
         main_rank = _leave_process_group(wait=finished)
     if not main_rank:  # under torchrun only rank 0 writes the model and speaks
         return 0
-    report = _detector_fit_report if args.detector else _autoencoder_fit_report
-    return report(model, args, _n_rows(X), received[0] if received else 0)
+    return _save_fitted(model, args, _n_rows(X), received[0] if received else 0)
 
 
 def _estimator(args: argparse.Namespace) -> Any:
@@ -225,50 +224,49 @@ def _estimator(args: argparse.Namespace) -> Any:
     return detector
 
 
-def _autoencoder_fit_report(model: Any, args: argparse.Namespace, n_rows: int, signum: int) -> int:
+def _fit_summary(model: Any, args: argparse.Namespace, n_rows: int) -> tuple[str, str] | None:
+    """What ``aekit fit`` says it trained, and what it saved if it was interrupted; None
+    when nothing was trained."""
+    if _is_detector(model):
+        members = model.estimators_
+        if not members:
+            return None
+        first = members[0]
+        epochs = ", ".join(str(m.history_.n_epochs) for m in members)
+        seconds = sum(m.history_.fit_seconds for m in members)
+        how = "interrupted after" if model.interrupted_ else "trained"
+        return (
+            f"{how} {len(members)} of {model.n_estimators} networks (epochs {epochs}): "
+            f"AnomalyDetector of {first.kind} autoencoders (latent_dim={first.latent_dim}) on "
+            f"{n_rows} samples in {seconds:.1f}s; anomaly_score above {model.threshold_:.4g} "
+            f"is an anomaly ({_threshold_rule(model)})",
+            f"the detector so far ({len(members)} networks)",
+        )
     history = model.history_
     if history.n_epochs == 0:
-        print("aekit: interrupted before the first epoch finished; nothing saved", file=sys.stderr)
-        return 128 + signum
-    path = model.save(args.output)
+        return None
     best = history.best_epoch if history.best_epoch is not None else history.n_epochs - 1
     how = "interrupted after" if history.interrupted else "trained for"
-    print(
+    return (
         f"{how} {history.n_epochs} epochs: Autoencoder (kind={model.kind}, "
         f"latent_dim={model.latent_dim}) on {n_rows} samples in {history.fit_seconds:.1f}s; "
-        f"best epoch {best + 1}, loss {history.monitored[best]:.4g}"
+        f"best epoch {best + 1}, loss {history.monitored[best]:.4g}",
+        f"the best model so far (epoch {best + 1})",
     )
-    if history.interrupted:
-        print(
-            f"saved the best model so far (epoch {best + 1}) to {path}"
-            + (f"; continue with --resume {args.checkpoint}" if args.checkpoint else "")
-        )
-        return 128 + signum
-    print(f"saved {path}")
-    return 0
 
 
-def _detector_fit_report(model: Any, args: argparse.Namespace, n_rows: int, signum: int) -> int:
-    members = model.estimators_
-    if not members:
+def _save_fitted(model: Any, args: argparse.Namespace, n_rows: int, signum: int) -> int:
+    """Save what ``fit`` trained and say so; the exit status (128 + signal if stopped)."""
+    summary = _fit_summary(model, args, n_rows)
+    if summary is None:
         print("aekit: interrupted before the first epoch finished; nothing saved", file=sys.stderr)
         return 128 + signum
     path = model.save(args.output)
-    first = members[0]
-    epochs = ", ".join(str(m.history_.n_epochs) for m in members)
-    seconds = sum(m.history_.fit_seconds for m in members)
-    how = "interrupted after" if model.interrupted_ else "trained"
-    print(
-        f"{how} {len(members)} of {model.n_estimators} networks (epochs {epochs}): "
-        f"AnomalyDetector of {first.kind} autoencoders (latent_dim={first.latent_dim}) on "
-        f"{n_rows} samples in {seconds:.1f}s; anomaly_score above {model.threshold_:.4g} "
-        f"is an anomaly ({_threshold_rule(model)})"
-    )
-    if model.interrupted_:
-        print(
-            f"saved the detector so far ({len(members)} networks) to {path}"
-            + (f"; continue with --resume {args.checkpoint}" if args.checkpoint else "")
-        )
+    done, partial = summary
+    print(done)
+    if signum:
+        resume = f"; continue with --resume {args.checkpoint}" if args.checkpoint else ""
+        print(f"saved {partial} to {path}{resume}")
         return 128 + signum
     print(f"saved {path}")
     return 0

@@ -42,8 +42,8 @@ class TrainingRun:
 def check_same_settings(
     estimator: Any, saved: Any, path: str | Path, resumable: frozenset[str] = RESUMABLE
 ) -> None:
-    """Raise ``ValueError`` unless ``saved`` (from a checkpoint) has ``estimator``'s class and
-    parameters, but for those ``resumable`` names."""
+    """Raise ``ValueError`` unless ``saved`` (from a checkpoint) has ``estimator``'s class,
+    parameters (but for those ``resumable`` names) and sample shape (``fit`` set it)."""
     if type(saved) is not type(estimator):
         theirs, mine = type(saved).__name__, type(estimator).__name__
         raise ValueError(f"checkpoint {path} holds {_a(theirs)} {theirs}, not {_a(mine)} {mine}")
@@ -53,18 +53,23 @@ def check_same_settings(
         for k in mine.keys() | theirs.keys()
         if k.rpartition("__")[2] not in resumable
         and k != "estimator"  # compared through its estimator__NAME entries
-        and _comparable(mine.get(k)) != _comparable(theirs.get(k))
+        and comparable(mine.get(k)) != comparable(theirs.get(k))
     )
     if differ:
         shown = ", ".join(f"{k}={theirs.get(k)!r} there, {mine.get(k)!r} here" for k in differ)
         raise ValueError(f"checkpoint {path} was made with other settings: {shown}")
+    if saved.sample_shape_ != estimator.sample_shape_:
+        raise ValueError(
+            f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "
+            f"not {estimator.sample_shape_}"
+        )
 
 
 def _a(name: str) -> str:
     return "an" if name[0] in "AEIOU" else "a"
 
 
-def _comparable(value: Any) -> str:
+def comparable(value: Any) -> str:
     """A parameter as JSON text: tuples and lists alike; a RandomState as None."""
     if hasattr(value, "get_state") and hasattr(value, "randint"):
         return "null"

@@ -336,11 +336,6 @@ class Autoencoder(
         check_same_settings(self, saved, path)
         if not isinstance(state, LoopState):
             raise ValueError(f"checkpoint {path} holds no training loop state")
-        if saved.sample_shape_ != self.sample_shape_:
-            raise ValueError(
-                f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "
-                f"not {self.sample_shape_}"
-            )
         return ResumePoint(state, saved.model_.state_dict())
 
     def _model_input_shape(self) -> tuple[int, ...]:

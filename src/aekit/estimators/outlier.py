@@ -19,7 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.loaders import is_table_path
 from aekit.data.validation import validate_samples
-from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings
+from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings, comparable
 from aekit.estimators.autoencoder import (
     INFERENCE_BATCH,
     Autoencoder,
@@ -508,11 +508,6 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         check_same_settings(self, saved, path, DETECTOR_RESUMABLE)
         if not isinstance(progress, DetectorProgress):
             raise ValueError(f"checkpoint {path} holds no detector training state")
-        if saved.sample_shape_ != self.sample_shape_:
-            raise ValueError(
-                f"checkpoint {path} was trained on samples of shape {saved.sample_shape_}, "
-                f"not {self.sample_shape_}"
-            )
         progress.members = saved.estimators_[: progress.members_done]
         if progress.current is not None:
             progress.current_weights = saved.estimators_[progress.members_done].model_.state_dict()
@@ -786,7 +781,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         member_params = params_from_json(Autoencoder, spec["params"])
         template = Autoencoder(**member_params)
         mine, default = template.get_params(), cls.default_estimator().get_params()
-        same = all(_comparable(mine[k]) == _comparable(v) for k, v in default.items())
+        same = all(comparable(mine[k]) == comparable(v) for k, v in default.items())
         detector = cls(estimator=None if same else template, **params_from_json(cls, params))
         fitted = body["fitted"]
         arrays = {k: v.numpy() for k, v in with_prefix(tensors, "fitted.").items()}
@@ -882,15 +877,6 @@ class DetectorProgress:
             loop_tensors = {k: v for k, v in tensors.items() if not k.startswith("train.detector.")}
             loop = LoopState.from_file_parts(loop_tensors, info["loop"])
         return cls(done, statistics, (name, keys, position, has_gauss, cached), loop)
-
-
-def _comparable(value: Any) -> Any:
-    """A parameter as JSON-like data: tuples as lists, inside dictionaries too."""
-    if isinstance(value, tuple | list):
-        return [_comparable(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _comparable(v) for k, v in value.items()}
-    return value
 
 
 def _inspect(
