@@ -534,9 +534,13 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         x, shape = self._network_rows(X)
         module = self.score_module_.eval()
         device = self.estimators_[0]._device()
-        parts: dict[str, list[NDArray[np.float64]]] = {}
+        n = len(x)
+        n_columns = module.error_scale.shape[1]
+        out = {name: np.empty(n, np.float64) for name in ("anomaly_score", *TERMS)}
+        if per_feature:  # filled in place, batch by batch: no second copy of the output
+            out["relative_error"] = np.empty((n, n_columns), np.float64)
         with torch.inference_mode():
-            for lo in range(0, len(x), INFERENCE_BATCH):
+            for lo in range(0, n, INFERENCE_BATCH):
                 batch = torch.from_numpy(x[lo : lo + INFERENCE_BATCH]).to(device)
                 terms = module.terms(batch, per_feature=per_feature)
                 per_sample = dict(terms)
@@ -546,9 +550,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
                 totals = [t.reshape(len(batch), -1).sum(1) for t in terms.values()]
                 check_overflow(torch.stack(totals, 1).cpu().numpy(), x[lo : lo + len(batch)], lo)
                 for name, value in terms.items():
-                    parts.setdefault(name, []).append(value.cpu().numpy())
-        empty = np.empty((0,), np.float64)
-        out = {name: np.concatenate(v) if v else empty for name, v in parts.items()}
+                    out[name][lo : lo + len(batch)] = value.cpu().numpy()
         if per_feature:
             error = out["relative_error"]
             if self.preprocessor_ is None:  # a table's errors are per column already

@@ -36,9 +36,10 @@ def plot_anomaly_scores(
 ) -> Figure:
     """Histogram of anomaly scores with the threshold; with labels, ROC and PR curves too.
 
-    Scores are "higher = more anomalous", such as ``reconstruction_error(X)``; samples
-    above ``threshold`` are flagged. (``AnomalyDetector.score_samples`` has the opposite
-    sign, as in scikit-learn: pass ``-score_samples(X)`` and ``-offset_``.)
+    Scores are "higher = more anomalous", such as ``AnomalyDetector.anomaly_score(X)`` (with
+    its ``threshold_``) or an autoencoder's ``reconstruction_error(X)``; samples above
+    ``threshold`` are flagged. (``score_samples`` has the opposite sign, as in scikit-learn:
+    pass ``-score_samples(X)`` and ``-offset_``.)
 
     Parameters
     ----------
@@ -129,11 +130,12 @@ def plot_top_anomalies(
     ----------
     X : array-like of shape (n_samples, ...)
     scores : array-like of shape (n_samples,)
-        Higher = more anomalous, e.g. ``reconstruction_error(X)``.
+        Higher = more anomalous, e.g. ``anomaly_score(X)``.
     n : int, default=8
     feature_errors : array-like of X's shape, optional
-        Per-value errors, ``reconstruction_error(X, per_feature=True)``; required for
-        tabular rows.
+        Per-value errors: a detector's ``relative_error(X, per_feature=True)`` (or
+        ``explain(X)``), an autoencoder's ``reconstruction_error(X, per_feature=True)``;
+        required for tabular rows.
     feature_names : sequence of str, optional
     image_shape : tuple of int, optional
         (H, W) or (C, H, W) of flat image rows.
@@ -168,7 +170,7 @@ def plot_top_anomalies(
         return _top_images(images, values, top, errors, image_shape)
     if errors is None:
         raise ValueError(
-            "tabular X needs feature_errors (reconstruction_error(X, per_feature=True)) to "
+            "tabular X needs feature_errors (relative_error(X, per_feature=True)) to "
             "show what makes each sample anomalous; for flat images pass image_shape"
         )
     flat = errors.reshape(len(errors), -1)
