@@ -231,6 +231,8 @@ def test_members_are_complete_autoencoders(
     alone = aekit.load(members[1].save(tmp_path / "member.safetensors"))
     np.testing.assert_array_equal(alone.transform(X), members[1].transform(X))
     np.testing.assert_array_equal(alone.reconstruct(X[:5]), members[1].reconstruct(X[:5]))
+    page = aekit.report(members[2], X[:200], tmp_path / "member.html").read_text()
+    assert "Autoencoder" in page and "members" not in page  # reported as what it is
     # members differ: each has its own seed and subsample
     first, second = (m.model_.state_dict() for m in members[:2])
     assert any(not np.array_equal(first[k].numpy(), second[k].numpy()) for k in first)

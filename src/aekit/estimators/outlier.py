@@ -488,10 +488,11 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         current: LoopState | None,
     ) -> None:
         from aekit.io.model_file import save
+        from aekit.training import distributed
 
-        if path is None:
-            return
         self.estimators_ = members
+        if path is None or not distributed.is_main():  # under torchrun, rank 0 writes
+            return
         progress = DetectorProgress(
             members_done=len(statistics),
             statistics=list(statistics),
