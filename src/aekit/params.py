@@ -365,15 +365,6 @@ class Param:
         return value
 
 
-@dataclasses.dataclass(frozen=True)
-class _Spec:
-    allowed: tuple[Allowed, ...]
-    help: str
-    cli: bool
-    flag: str | None
-    aliases: tuple[str, ...]
-
-
 def param(
     default: Any,
     *allowed: Allowed,
@@ -386,8 +377,8 @@ def param(
     """Declare a parameter: its default, the kinds of value it accepts, and its help text."""
     if not allowed:
         raise TypeError("param() needs at least one kind of allowed value")
-    spec = _Spec(tuple(allowed), " ".join(help.split()), cli, flag, tuple(aliases))
-    return dataclasses.field(default=default, kw_only=kw_only, metadata={"aekit": spec})
+    declared = Param("", default, tuple(allowed), " ".join(help.split()), cli, flag, tuple(aliases))
+    return dataclasses.field(default=default, kw_only=kw_only, metadata={"aekit": declared})
 
 
 class _Constraints:
@@ -458,14 +449,11 @@ def declare_params(cls: type[T]) -> type[T]:
 
 def parameters(cls: type | object) -> dict[str, Param]:
     """The declared parameters of an estimator class (or instance), in declaration order."""
-    out = {}
-    for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        spec = f.metadata.get("aekit")
-        if spec is not None:
-            out[f.name] = Param(
-                f.name, f.default, spec.allowed, spec.help, spec.cli, spec.flag, spec.aliases
-            )
-    return out
+    return {
+        f.name: dataclasses.replace(f.metadata["aekit"], name=f.name)
+        for f in dataclasses.fields(cls)  # type: ignore[arg-type]
+        if "aekit" in f.metadata
+    }
 
 
 def parameters_section(cls: type) -> str:

@@ -239,7 +239,7 @@ def _fit_summary(model: Any, args: argparse.Namespace, n_rows: int) -> tuple[str
             f"{how} {len(members)} of {model.n_estimators} networks (epochs {epochs}): "
             f"AnomalyDetector of {first.kind} autoencoders (latent_dim={first.latent_dim}) on "
             f"{n_rows} samples in {seconds:.1f}s; anomaly_score above {model.threshold_:.4g} "
-            f"is an anomaly ({_threshold_rule(model)})",
+            f"is an anomaly ({model.threshold_rule})",
             f"the detector so far ({len(members)} networks)",
         )
     history = model.history_
@@ -270,12 +270,6 @@ def _save_fitted(model: Any, args: argparse.Namespace, n_rows: int, signum: int)
         return 128 + signum
     print(f"saved {path}")
     return 0
-
-
-def _threshold_rule(model: Any) -> str:
-    if model.false_positive_rate is not None:
-        return f"false_positive_rate={model.false_positive_rate}"
-    return f"contamination={model.contamination}"
 
 
 def cmd_encode(args: argparse.Namespace) -> None:
@@ -399,7 +393,7 @@ def cmd_info(args: argparse.Namespace) -> None:
         summary["members"] = len(model.estimators_)
         summary["threshold"] = {
             "anomaly_score_above": model.threshold_,
-            "rule": _threshold_rule(model),
+            "rule": model.threshold_rule,
         }
     network = model.estimators_[0] if detector else model
     summary |= _network_summary(network)

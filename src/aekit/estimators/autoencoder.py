@@ -404,13 +404,9 @@ class Autoencoder(
         x, shape = self._model_rows(X)
         return x.reshape(len(x), *self._model_input_shape()), shape
 
-    def _table(self) -> TablePreprocessor | None:
-        """The fitted table preprocessing, or None."""
-        return self.preprocessor_
-
     def _per_column(self, values: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per-value errors ``(n, n_encoded)`` of a table summed into its columns."""
-        table = self._table()
+        table = self.preprocessor_
         if table is None:
             raise TypeError("_per_column needs a table model")
         return np.asarray(values.reshape(len(values), -1) @ table.group_matrix(), np.float64)
@@ -431,7 +427,7 @@ class Autoencoder(
     def _unscale(self, x_scaled: NDArray[np.float32], shape: tuple[int, ...]) -> Any:
         """Model-space outputs back to the data's units, each sample in ``shape``
         (a DataFrame with the original columns for a table)."""
-        table = self._table()
+        table = self.preprocessor_
         if table is not None:
             return table.inverse_transform(x_scaled.reshape(len(x_scaled), -1))
         x = x_scaled.reshape(len(x_scaled), *self.sample_shape_)
@@ -562,7 +558,7 @@ class Autoencoder(
         x_hat = self._map(self.model_, x)
         difference = (x_hat.astype(np.float64) - x).reshape(len(x), *self.sample_shape_)
         squared = np.square(difference * self.scaler_.scale).reshape(len(x), *shape)
-        if self._table() is not None:
+        if self.preprocessor_ is not None:
             squared = self._per_column(squared)
         if per_feature:
             return squared
@@ -624,7 +620,7 @@ class Autoencoder(
             raise ValueError(f"steps={steps!r} must be an integer >= 2 (both ends are included)")
         if method not in ("linear", "spherical"):
             raise ValueError(f"method={method!r} is not one of linear, spherical")
-        if self._table() is not None:
+        if self.preprocessor_ is not None:
             import pandas as pd
 
             both = pd.concat([a, b], ignore_index=True)  # type: ignore[list-item]
@@ -672,7 +668,7 @@ class Autoencoder(
         encoder : torch.nn.Module
         """
         check_is_fitted(self, "model_")
-        if self._table() is not None:
+        if self.preprocessor_ is not None:
             raise ValueError(
                 "encoder_module() takes numeric rows, but this model encodes a mixed table; "
                 "use transform(frame) for codes"

@@ -718,6 +718,13 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         return error
 
     @property
+    def threshold_rule(self) -> str:
+        """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
+        if self.false_positive_rate is not None:
+            return f"false_positive_rate={self.false_positive_rate}"
+        return f"contamination={self.contamination}"
+
+    @property
     def threshold_(self) -> float:
         """Anomaly scores above this are anomalies (``-offset_``)."""
         check_is_fitted(self, "offset_")

@@ -7,9 +7,8 @@ bottleneck (``BOTTLENECKS``), and any bottleneck takes a sparsity penalty on its
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor, nn
@@ -77,7 +76,6 @@ class Bottleneck(nn.Module):
 
     def __init__(self, n_features: int, config: ModelConfig) -> None:
         super().__init__()
-        self.latent_dim = config.latent_dim
         self.sparsity = sparsity_penalty(config)
 
     def forward(self, h: Tensor) -> LatentCode:
@@ -87,28 +85,6 @@ class Bottleneck(nn.Module):
         return {} if self.sparsity is None else {"sparsity": self.sparsity(z)}
 
 
-BottleneckT = TypeVar("BottleneckT", bound=type[Bottleneck])
-BOTTLENECKS: dict[str, type[Bottleneck]] = {}
-
-
-def register_bottleneck(name: str) -> Callable[[BottleneckT], BottleneckT]:
-    """Class decorator registering a bottleneck under ``name``."""
-
-    def decorate(cls: BottleneckT) -> BottleneckT:
-        if name in BOTTLENECKS:
-            raise ValueError(f"bottleneck {name!r} is already registered by {BOTTLENECKS[name]}")
-        BOTTLENECKS[name] = cls
-        return cls
-
-    return decorate
-
-
-def build_bottleneck(n_features: int, config: ModelConfig) -> Bottleneck:
-    """The bottleneck ``config`` asks for (``variational`` or plain)."""
-    return BOTTLENECKS["variational" if config.variational else "plain"](n_features, config)
-
-
-@register_bottleneck("plain")
 class PlainCode(Bottleneck):
     """A deterministic code: a linear layer and ``latent_activation``."""
 
@@ -122,7 +98,6 @@ class PlainCode(Bottleneck):
         return LatentCode(z, z, penalties=self._penalise(z))
 
 
-@register_bottleneck("variational")
 class GaussianCode(Bottleneck):
     """A Gaussian code (mean and log-variance), sampled with the reparameterisation trick
     while training; its KL divergence from N(0, I), times ``beta``, is a penalty."""
@@ -140,3 +115,11 @@ class GaussianCode(Bottleneck):
         kl = 0.5 * (mu.square() + log_var.exp() - 1.0 - log_var).sum(dim=-1).mean()
         penalties = {"kl": self.beta * kl / self.n_inputs} | self._penalise(mu)
         return LatentCode(z, mu, log_var, penalties)
+
+
+BOTTLENECKS: dict[str, type[Bottleneck]] = {"plain": PlainCode, "variational": GaussianCode}
+
+
+def build_bottleneck(n_features: int, config: ModelConfig) -> Bottleneck:
+    """The bottleneck ``config`` asks for (``variational`` or plain)."""
+    return BOTTLENECKS["variational" if config.variational else "plain"](n_features, config)

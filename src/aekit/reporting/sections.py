@@ -326,12 +326,7 @@ def model_card(context: Context, report_seconds: float) -> dict[str, str]:
     if context.detector:
         detector = context.estimator
         rows["members"] = f"{len(detector.estimators_)} autoencoders, each as below"
-        rule = (
-            f"false_positive_rate={detector.false_positive_rate}"
-            if detector.false_positive_rate is not None
-            else f"contamination={detector.contamination}"
-        )
-        rows["threshold"] = f"anomaly_score > {detector.threshold_:.4g} ({rule})"
+        rows["threshold"] = f"anomaly_score > {detector.threshold_:.4g} ({detector.threshold_rule})"
     rows |= {
         "kind": model.model_.kind,
         "variants": ", ".join(variants) or "plain",
