@@ -1,7 +1,9 @@
 """Read data from the files people have and write results in the format a path names.
 
-Reading: ``.csv``, ``.parquet``, ``.npy``, ``.npz`` (with ``key``), a folder of PNG/JPEG
-images, or a built-in name (``digits``, ``mnist``, ``mnist-test``). Writing: ``.csv``,
+Reading: tables (``.csv`` and ``.tsv`` in any dialect :mod:`aekit.data.dialect` detects,
+``.xlsx`` workbooks with the ``excel`` extra, ``.jsonl`` / ``.ndjson`` JSON Lines,
+``.parquet``), arrays (``.npy``, ``.npz`` with ``key``), a folder of PNG/JPEG images, or a
+built-in name (``digits``, ``mnist``, ``mnist-test``). Writing: ``.csv``,
 ``.parquet``, ``.npy``, ``.npz``, ``.png`` (one grid of images) or a folder (one PNG per
 image). Every write is atomic: a failure leaves no half-written output behind.
 """
@@ -9,25 +11,48 @@ image). Every write is atomic: a failure leaves no half-written output behind.
 from __future__ import annotations
 
 import csv
+import importlib.util
 import io
 import math
 import os
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
 
+from aekit.data.dialect import CsvDialect, check_not_one_column, sniff_csv
 from aekit.exceptions import InputError
 
 BUILTIN = ("digits", "digits-images", "mnist", "mnist-test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
-TABLE_SUFFIXES = (".csv", ".parquet", ".npy", ".npz")
+CSV_SUFFIXES = (".csv", ".tsv")
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+JSON_LINES_SUFFIXES = (".jsonl", ".ndjson")
+TABLE_SUFFIXES = (*CSV_SUFFIXES, *EXCEL_SUFFIXES, *JSON_LINES_SUFFIXES, ".parquet")
+ARRAY_SUFFIXES = (".npy", ".npz")
 
 
-def read_data(spec: str | Path, *, key: str | None = None) -> Any:
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a table file; None means detect (``sep``, ``decimal``, ``encoding``:
+    CSV) or the first (``sheet``: a workbook's sheet, by name or 0-based index)."""
+
+    sep: str | None = None
+    decimal: str | None = None
+    encoding: str | None = None
+    sheet: str | int | None = None
+
+    def dialect(self, path: Path) -> CsvDialect:
+        return sniff_csv(path, sep=self.sep, decimal=self.decimal, encoding=self.encoding)
+
+
+def read_data(
+    spec: str | Path, *, key: str | None = None, options: ReadOptions | None = None
+) -> Any:
     """Samples from ``spec``: an ndarray, or a pandas DataFrame for tables with named columns."""
     name = str(spec)
     if name in BUILTIN and not Path(name).exists():
@@ -35,17 +60,15 @@ def read_data(spec: str | Path, *, key: str | None = None) -> Any:
     path = Path(name).expanduser()
     if not path.exists():
         raise FileNotFoundError(
-            f"data {name!r} not found: give a .csv, .parquet, .npy or .npz file, a folder of "
-            f"images, or one of {', '.join(BUILTIN)}"
+            f"data {name!r} not found: give a table ({', '.join(TABLE_SUFFIXES)}), an array "
+            f"(.npy, .npz), a folder of images, or one of {', '.join(BUILTIN)}"
         )
     if path.is_dir():
         return read_image_folder(path)
     suffix = path.suffix.lower()
+    if suffix in TABLE_SUFFIXES:
+        return read_table(path, options or ReadOptions())
     try:
-        if suffix == ".csv":
-            return _read_csv(path)
-        if suffix == ".parquet":
-            return _pandas("reading Parquet").read_parquet(path)
         if suffix == ".npy":
             return np.load(path, allow_pickle=False)
         if suffix == ".npz":
@@ -56,10 +79,45 @@ def read_data(spec: str | Path, *, key: str | None = None) -> Any:
         if isinstance(error, InputError):
             raise
         raise InputError(f"could not read {path} as {suffix[1:]}: {error}") from None
+    hint = "; save it as .xlsx" if suffix == ".xls" else ""
     raise InputError(
         f"unsupported data file {path.name!r}: expected one of "
-        f"{', '.join(TABLE_SUFFIXES + IMAGE_SUFFIXES)} or a folder of images"
+        f"{', '.join(TABLE_SUFFIXES + ARRAY_SUFFIXES + IMAGE_SUFFIXES)} or a folder of "
+        f"images{hint}"
     )
+
+
+def read_table(path: str | Path, options: ReadOptions | None = None) -> Any:
+    """A table file as a pandas DataFrame: CSV/TSV (dialect detected unless ``options``
+    says), an Excel workbook's sheet, JSON Lines or Parquet. A file read into one column
+    whose values hold a separator is refused, naming the separator."""
+    path = Path(path).expanduser()
+    options = options or ReadOptions()
+    suffix = path.suffix.lower()
+    if not path.is_file():
+        raise FileNotFoundError(f"data {str(path)!r} not found")
+    try:
+        if suffix in CSV_SUFFIXES:
+            frame = _read_csv(path, options.dialect(path))
+        elif suffix in EXCEL_SUFFIXES:
+            frame = _read_excel(path, options.sheet)
+        elif suffix in JSON_LINES_SUFFIXES:
+            frame = _pandas("reading JSON Lines").read_json(
+                path, lines=True, convert_dates=False, encoding=options.encoding or "utf-8"
+            )
+        elif suffix == ".parquet":
+            frame = _pandas("reading Parquet").read_parquet(path)
+        else:
+            raise InputError(f"{path.name!r} is not a table: expected {', '.join(TABLE_SUFFIXES)}")
+    except (ValueError, OSError, EOFError, UnicodeDecodeError) as error:
+        if isinstance(error, InputError):
+            raise
+        raise InputError(f"could not read {path} as {suffix[1:]}: {error}") from None
+    if hasattr(frame, "columns"):
+        if frame.empty:
+            raise InputError(f"{path} holds no data rows")
+        check_not_one_column(frame, str(path))
+    return frame
 
 
 def _builtin(name: str) -> NDArray[np.float32]:
@@ -79,18 +137,41 @@ def _pandas(why: str) -> Any:
     return pandas
 
 
-def _read_csv(path: Path) -> Any:
+def _read_csv(path: Path, dialect: CsvDialect) -> Any:
     try:
         import pandas
     except ImportError:  # plain numbers still work without pandas
-        with open(path, newline="") as f:
-            rows = list(csv.reader(f))
+        with open(path, newline="", encoding=dialect.encoding) as f:
+            rows = list(csv.reader(f, delimiter=dialect.sep, quotechar=dialect.quotechar))
         has_header = bool(rows) and not _is_number(rows[0][0])
-        return np.asarray(rows[1:] if has_header else rows, dtype=np.float32)
-    frame = pandas.read_csv(path)
-    if frame.empty:
-        raise InputError(f"{path} holds no data rows")
-    return frame
+        rows = rows[1:] if has_header else rows
+        if dialect.decimal != ".":
+            rows = [[v.replace(dialect.decimal, ".") for v in row] for row in rows]
+        return np.asarray(rows, dtype=np.float32)
+    return pandas.read_csv(
+        path,
+        sep=dialect.sep,
+        decimal=dialect.decimal,
+        encoding=dialect.encoding,
+        quotechar=dialect.quotechar,
+    )
+
+
+def _read_excel(path: Path, sheet: str | int | None) -> Any:
+    pandas = _pandas("reading Excel workbooks")
+    if importlib.util.find_spec("openpyxl") is None:
+        raise InputError(f"reading {path.name} needs openpyxl: pip install 'aekit[excel]'")
+    with pandas.ExcelFile(path, engine="openpyxl") as book:
+        names = [str(n) for n in book.sheet_names]
+        if sheet is None:
+            sheet = 0
+        elif isinstance(sheet, str) and sheet not in names and sheet.isdigit():
+            sheet = int(sheet)
+        if isinstance(sheet, int) and not 0 <= sheet < len(names):
+            raise InputError(f"{path} has {len(names)} sheets {names}; no sheet {sheet}")
+        if isinstance(sheet, str) and sheet not in names:
+            raise InputError(f"{path} has no sheet {sheet!r}; its sheets are {names}")
+        return book.parse(sheet)
 
 
 def _is_number(text: str) -> bool:

@@ -7,7 +7,8 @@ row's validation membership is a hash of its position in the whole data set (the
 every rank and every epoch), and statistics come from a uniform :meth:`~ParquetSource.sample`
 read one row group at a time. :class:`StreamBatches` turns a source into shuffled mini-batch
 tensors for ``train()``, holding at most ``buffer_rows`` rows. :func:`map_table` streams a
-Parquet or CSV table through a function into a Parquet or CSV file, chunk by chunk.
+Parquet, CSV or JSON Lines table through a function into a Parquet or CSV file, chunk
+by chunk.
 """
 
 from __future__ import annotations
@@ -17,12 +18,16 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import NDArray
 
 from aekit.exceptions import InputError
+
+if TYPE_CHECKING:
+    from aekit.data.dialect import CsvDialect
+    from aekit.data.files import ReadOptions
 
 SAMPLE_ROWS = 100_000  # rows read to fit preprocessing statistics on streamed data
 BUFFER_ROWS = 65_536  # rows held by the shuffle buffer
@@ -262,35 +267,71 @@ class StreamBatches:
 
 
 def open_table(
-    path: str | Path, columns: Sequence[str] | None = None, text_columns: Sequence[str] = ()
-) -> tuple[Any, int | None]:
-    """(iterator of DataFrames, row count or None) over a Parquet file/folder or a CSV file.
+    path: str | Path,
+    columns: Sequence[str] | None = None,
+    text_columns: Sequence[str] = (),
+    options: ReadOptions | None = None,
+) -> tuple[Iterator[Any], int | None]:
+    """(iterator of DataFrames, row count or None) over a Parquet file/folder, a CSV file
+    (in the dialect ``options`` gives or sniffing finds) or a JSON Lines file.
 
-    CSV columns named in ``columns`` are read as float64, those in ``text_columns`` as
-    strings (a table model's categories and booleans), so every chunk has one type.
+    Columns named in ``columns`` are read as float64, those in ``text_columns`` as
+    strings (a table model's categories, booleans, dates and identifiers), so every chunk
+    has one type.
     """
-    path = Path(path).expanduser()
-    if path.suffix.lower() == ".csv":
-        import pyarrow as pa
-        import pyarrow.csv as pcsv
+    from aekit.data.files import CSV_SUFFIXES, JSON_LINES_SUFFIXES, ReadOptions
 
-        if not path.is_file():
-            raise FileNotFoundError(f"data {str(path)!r} not found")
-        with open(path, newline="") as f:
-            header = f.readline().strip().split(",")
-        types = {c: pa.float64() for c in (columns or []) if c in header}
-        types |= {c: pa.string() for c in text_columns if c in header}
-        try:
-            reader = pcsv.open_csv(
-                path,
-                read_options=pcsv.ReadOptions(block_size=1 << 22),
-                convert_options=pcsv.ConvertOptions(column_types=types),
-            )
-        except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
-            raise InputError(f"could not read {path} as CSV: {error}") from None
-        return (batch.to_pandas() for batch in reader if batch.num_rows), None
+    path = Path(path).expanduser()
+    options = options or ReadOptions()
+    suffix = path.suffix.lower()
+    if suffix in CSV_SUFFIXES + JSON_LINES_SUFFIXES and not path.is_file():
+        raise FileNotFoundError(f"data {str(path)!r} not found")
+    if suffix in CSV_SUFFIXES:
+        return _csv_chunks(path, options.dialect(path), columns or [], text_columns), None
+    if suffix in JSON_LINES_SUFFIXES:
+        return _json_lines_chunks(path, options), None
     source = ParquetSource(path)
     return source.frames(), source.n_rows
+
+
+def _csv_chunks(
+    path: Path, dialect: CsvDialect, columns: Sequence[str], text_columns: Sequence[str]
+) -> Iterator[Any]:
+    import csv
+
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    with open(path, newline="", encoding=dialect.encoding) as f:
+        header = next(csv.reader(f, delimiter=dialect.sep, quotechar=dialect.quotechar), [])
+    types = {c: pa.float64() for c in columns if c in header}
+    types |= {c: pa.string() for c in text_columns if c in header}
+    try:
+        reader = pcsv.open_csv(
+            path,
+            read_options=pcsv.ReadOptions(
+                block_size=1 << 22, encoding=dialect.encoding.replace("-sig", "")
+            ),
+            parse_options=pcsv.ParseOptions(delimiter=dialect.sep, quote_char=dialect.quotechar),
+            convert_options=pcsv.ConvertOptions(column_types=types, decimal_point=dialect.decimal),
+        )
+    except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
+        raise InputError(f"could not read {path} as CSV ({dialect.describe()}): {error}") from None
+    return (batch.to_pandas() for batch in reader if batch.num_rows)
+
+
+def _json_lines_chunks(path: Path, options: ReadOptions) -> Iterator[Any]:
+    import pandas as pd
+
+    reader = pd.read_json(
+        path,
+        lines=True,
+        chunksize=CHUNK_ROWS,
+        convert_dates=False,
+        encoding=options.encoding or "utf-8",
+    )
+    with reader:  # JSON keeps its own types: numbers stay numbers, text stays text
+        yield from reader
 
 
 def map_table(
@@ -300,6 +341,7 @@ def map_table(
     *,
     columns: Sequence[str] | None = None,
     text_columns: Sequence[str] = (),
+    options: ReadOptions | None = None,
     quiet: bool = True,
     label: str = "",
 ) -> int:
@@ -313,7 +355,7 @@ def map_table(
     from tqdm.auto import tqdm
 
     output = Path(output).expanduser()
-    frames, total = open_table(source, columns, text_columns)
+    frames, total = open_table(source, columns, text_columns, options)
     first = next(frames, None)
     if first is None:
         raise InputError(f"{source} holds no data rows")

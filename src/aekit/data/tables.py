@@ -10,6 +10,10 @@
 - a ``MissingIndicator`` input (0/1) for each numeric or boolean column that had gaps in
   training (a column without gaps in training gets none, and a gap there at scoring time is
   imputed silently);
+- date-time columns (typed, or text in one date format): calendar inputs,
+  ``aekit.data.calendar`` (time of day, day of week, season as sine/cosine pairs, each
+  when the training rows span its whole cycle; a column spanning less than a day is
+  left out);
 - categorical columns (string, object, category, or any column named in ``categorical=``):
   ``aekit.data.levels.LevelEncoder``, one-hot with an explicit input for unseen levels. A
   column with at most ``max_categories=20`` levels in fit gets one input per level; a
@@ -20,7 +24,10 @@
   apart from a rare seen one and stands out to a detector. A gap is its own level,
   ``"<missing>"`` (a gap in a column that had none in fit counts as unseen).
 
-A training column that holds no value at all is dropped with a ``UserWarning``. Fitted
+Each training column gets a role (``aekit.data.roles``): the kinds above, or left out:
+identifiers (keys) and free text with a ``UserWarning`` naming them, ``ignore=`` columns,
+and columns that hold no value at all (with a ``UserWarning``). Left-out columns may be
+absent when scoring. ``describe_columns`` gives every role with its reason. Fitted
 state is saved as JSON and float64 arrays (``to_state`` / ``from_state``), never pickled.
 """
 
@@ -36,16 +43,23 @@ from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import RobustScaler
 
+from aekit.data.calendar import CalendarEncoder, choose_features, decode
+from aekit.data.calendar import describe as describe_calendar
 from aekit.data.levels import OTHER as OTHER  # what inverse_transform writes for unseen
 from aekit.data.levels import LevelEncoder
+from aekit.data.roles import Role, column_role, parse_dates
 from aekit.exceptions import InputError
 
 MISSING = "<missing>"  # the level a gap in a categorical column becomes
 MAX_CATEGORIES = 20
 HASH_BUCKETS = 8
-STATE_VERSION = 2  # 2: LevelEncoder (hashed buckets, unseen input); 1: OneHotEncoder
+STATE_VERSION = 3  # 3: column roles, date-times; 2: LevelEncoder (hashed buckets); 1: OneHot
 _TRUE = {True, "True", "true", "TRUE", "1", "yes"}
 _FALSE = {False, "False", "false", "FALSE", "0", "no"}
+
+
+def _inputs(n: int) -> str:
+    return f"{n} input" + ("" if n == 1 else "s")
 
 
 def _shown(names: list[str]) -> str:
@@ -53,12 +67,19 @@ def _shown(names: list[str]) -> str:
 
 
 def is_table(X: Any) -> bool:
-    """Whether ``X`` is a DataFrame that needs this preprocessing (non-numbers or gaps)."""
+    """Whether ``X`` is a DataFrame that needs this preprocessing: non-numbers, gaps, or
+    an integer column that is an identifier (see ``aekit.data.roles``)."""
     if not (hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "isna")):
         return False
     if any(getattr(dt, "kind", "O") not in "biuf" for dt in X.dtypes):
         return True
-    return bool(X.isna().to_numpy().any())
+    if bool(X.isna().to_numpy().any()):
+        return True
+    return any(
+        column_role(X.iloc[:, j], str(name)).role == "identifier"
+        for j, (name, dt) in enumerate(zip(X.columns, X.dtypes, strict=True))
+        if getattr(dt, "kind", "O") in "iu"
+    )
 
 
 class TablePreprocessor:
@@ -79,11 +100,14 @@ class TablePreprocessor:
     Attributes
     ----------
     columns_ : list of str
-        The columns used, in order (ignored and all-empty columns left out).
+        The columns used, in order (identifiers, free text, ignored and empty columns
+        and too-short date-times left out).
     dtypes_ : dict of str to str
         Each used column's dtype in fit.
     kinds_ : dict of str to str
-        "numeric", "boolean" or "categorical".
+        "numeric", "boolean", "categorical" or "datetime".
+    roles_ : dict of str to aekit.data.roles.Role
+        Every training column's role and the reason for it, in the table's order.
     dropped_ : list of str
         Training columns without any value, dropped.
     transformer_ : ColumnTransformer
@@ -126,47 +150,79 @@ class TablePreprocessor:
                     f"its columns are {_shown(names)}"
                 )
         by_name = dict(zip(names, frame.columns, strict=True))
-        kinds: dict[str, str] = {}
-        unsupported = []
-        for name in names:
-            if name in self.ignore:
-                continue
-            kind = _kind(frame[by_name[name]], forced=name in self.categorical)
-            if kind is None:
-                unsupported.append(f"{name!r} ({frame[by_name[name]].dtype})")
-            else:
-                kinds[name] = kind
+        self.roles_ = {n: self._role(frame[by_name[n]], n) for n in names}
+        unsupported = [
+            f"{n!r} ({frame[by_name[n]].dtype})"
+            for n, r in self.roles_.items()
+            if r.role == "unsupported"
+        ]
         if unsupported:
             raise InputError(
                 f"X has columns of unsupported types: {', '.join(unsupported)}; convert them "
                 f"to numbers or strings, or pass them in ignore="
             )
-        empty = [n for n in kinds if frame[by_name[n]].isna().all()]
-        if empty:
-            warnings.warn(
-                f"dropping training columns without any value: {_shown(empty)}",
-                UserWarning,
-                stacklevel=3,
-            )
-        self.dropped_ = empty
-        self.kinds_ = {n: k for n, k in kinds.items() if n not in empty}
+        self._warn_left_out()
+        self.dropped_ = [n for n, r in self.roles_.items() if r.role == "empty"]
+        self.kinds_ = {n: r.role for n, r in self.roles_.items() if r.used}
         self.columns_ = list(self.kinds_)
-        if not self.columns_:
-            raise InputError("X has no usable columns (all were ignored or empty)")
         self.dtypes_ = {n: str(frame[by_name[n]].dtype) for n in self.columns_}
         prepared = self._prepare(frame)
-        gappy = [
-            n for n in self.columns_ if self.kinds_[n] != "categorical" and prepared[n].isna().any()
-        ]
+        self._choose_calendar(prepared)
+        if not self.columns_:
+            raise InputError(
+                "X has no usable columns: "
+                + "; ".join(f"{n!r} is {r.role} ({r.reason})" for n, r in self.roles_.items())
+            )
+        prepared = prepared[self.columns_]
+        gappy = [n for n in self.columns_ if self.kinds_[n] in _GAPPY and prepared[n].isna().any()]
         self.transformer_ = self._build(gappy)
         self.transformer_.fit(prepared)
         self._guard_scales(prepared)
         return self
 
+    def _role(self, series: Any, name: str) -> Role:
+        if name in self.ignore:
+            return Role("ignored", "ignore=")
+        if series.isna().all():
+            return Role("empty", "no value at all")
+        if name in self.categorical:
+            return Role("categorical", "categorical=")
+        return column_role(series, name, max_categories=int(self.max_categories))
+
+    def _warn_left_out(self) -> None:
+        for role, what, fix in (
+            ("empty", "training columns without any value", ""),
+            ("identifier", "identifier columns", "; name them in categorical= to use them"),
+            ("text", "free-text columns", "; name them in categorical= to use them"),
+        ):
+            names = [n for n, r in self.roles_.items() if r.role == role]
+            if names:
+                reasons = ", ".join(f"{n!r} ({self.roles_[n].reason})" for n in names[:20])
+                warnings.warn(f"leaving out {what}: {reasons}{fix}", UserWarning, stacklevel=4)
+
+    def _choose_calendar(self, prepared: Any) -> None:
+        """Pick each date-time column's calendar features; leave out those with none."""
+        for name in self._of_kind("datetime"):
+            values = prepared[name].to_numpy(dtype="datetime64[ns]")
+            features = choose_features(values)
+            role = self.roles_[name]
+            if not features:
+                del self.kinds_[name]
+                self.columns_.remove(name)
+                del self.dtypes_[name]
+            self.roles_[name] = Role(
+                "datetime",
+                f"{role.reason}; {describe_calendar(features, values)}",
+                role.date_format,
+            )
+
     def _build(
-        self, gappy: list[str], levels: list[dict[str, Any]] | None = None
+        self,
+        gappy: list[str],
+        levels: list[dict[str, Any]] | None = None,
+        calendar: list[list[str]] | None = None,
     ) -> ColumnTransformer:
-        numeric, boolean, categorical = (self._of_kind(k) for k in _KINDS)
+        numeric, boolean, categorical, datetime = (self._of_kind(k) for k in _KINDS)
         parts: list[tuple[str, Any, list[str]]] = []
         if numeric:
             steps = [
@@ -181,6 +237,8 @@ class TablePreprocessor:
         if categorical:
             encoder = LevelEncoder(int(self.max_categories), int(self.hash_buckets), levels)
             parts.append(("categorical", encoder, categorical))
+        if datetime:
+            parts.append(("datetime", CalendarEncoder(calendar), datetime))
         return ColumnTransformer(parts, remainder="drop", sparse_threshold=0.0)
 
     def _guard_scales(self, prepared: Any) -> None:
@@ -210,7 +268,7 @@ class TablePreprocessor:
             )
         names = [str(c) for c in frame.columns]
         missing = [n for n in self.columns_ if n not in names]
-        allowed = set(self.columns_) | set(self.ignore) | set(self.dropped_)
+        allowed = set(self.columns_) | set(self.ignore) | set(self.dropped_) | set(self.roles_)
         extra = [n for n in names if n not in allowed]
         if missing or extra:
             parts = []
@@ -234,7 +292,7 @@ class TablePreprocessor:
 
     def _prepare(self, frame: Any) -> Any:
         """The used columns in order: numbers and booleans as float64 (NaN for gaps),
-        categories as strings (``"<missing>"`` for gaps)."""
+        categories as strings (``"<missing>"`` for gaps), date-times as datetime64 (NaT)."""
         import pandas as pd
 
         by_name = {str(c): c for c in frame.columns}
@@ -246,6 +304,8 @@ class TablePreprocessor:
                 columns[name] = _numbers(series, name)
             elif kind == "boolean":
                 columns[name] = _booleans(series, name)
+            elif kind == "datetime":
+                columns[name] = _dates(series, name, self.roles_[name].date_format)
             else:
                 columns[name] = _levels(series)
         return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
@@ -266,10 +326,11 @@ class TablePreprocessor:
             if name not in slices or name == "remainder":
                 continue
             start = slices[name].start
-            if name == "categorical":
-                for col, levels in zip(cols, self._levels_out(), strict=True):
-                    groups[col] += list(range(start, start + len(levels)))
-                    start += len(levels)
+            if name in ("categorical", "datetime"):
+                encoder = self.transformer_.named_transformers_[name]
+                for col, column in zip(cols, encoder.columns_, strict=True):
+                    groups[col] += list(range(start, start + column.width))
+                    start += column.width
             else:
                 for i, col in enumerate(cols):
                     groups[col].append(start + i)
@@ -280,19 +341,53 @@ class TablePreprocessor:
         return [str(n) for n in self.transformer_.get_feature_names_out()]
 
     def describe_columns(self) -> dict[str, str]:
-        """Each used column's kind and inputs in words, e.g. ``"categorical (28 inputs: 19
-        levels, 8 hash buckets, unseen)"``."""
+        """Every training column's role in words, in the table's order: a used column's
+        kind and inputs (``"categorical (28 inputs: 19 levels, 8 hash buckets, unseen)"``),
+        a left-out one's role and reason (``"identifier, left out: a distinct value in
+        100% of rows"``)."""
+        return {
+            row["column"]: (
+                f"{row['role']} ({_inputs(row['inputs'])}{': ' if row['how'] else ''}{row['how']})"
+                if row["inputs"]
+                else f"{row['role']}, left out: {row['how']}"
+            )
+            for row in self.column_roles()
+        }
+
+    def column_roles(self) -> list[dict[str, Any]]:
+        """One row per training column, in the table's order: ``column``, ``role``,
+        ``inputs`` (0 for a column left out) and ``how`` (the encoding or the reason)."""
         groups = self.feature_groups
-        out = {n: f"{self.kinds_[n]} ({len(groups[n])} inputs)" for n in self.columns_}
+        levels = {}
         if "categorical" in self.transformer_.named_transformers_:
             encoder = self.transformer_.named_transformers_["categorical"]
-            for name, column in zip(self._of_kind("categorical"), encoder.columns_, strict=True):
-                if column.buckets:
-                    out[name] = (
-                        f"categorical ({column.width} inputs: {len(column.kept)} levels, "
-                        f"{len(column.buckets)} hash buckets, unseen)"
-                    )
-        return out
+            levels = dict(zip(self._of_kind("categorical"), encoder.columns_, strict=True))
+        rows = []
+        for name, role in self.roles_.items():
+            how = role.reason
+            if name in levels and levels[name].buckets:
+                column = levels[name]
+                how = f"{len(column.kept)} levels, {len(column.buckets)} hash buckets, unseen"
+            elif name in self.kinds_ and self.kinds_[name] != "datetime":
+                how = ""
+            inputs = len(groups[name]) if name in groups else 0
+            rows.append({"column": name, "role": role.role, "inputs": inputs, "how": how})
+        return rows
+
+    def roles_table(self) -> str:
+        """``column_roles`` as aligned text, one line per column, for a terminal."""
+        rows = self.column_roles()
+        width = max(len("column"), *(len(r["column"]) for r in rows))
+        lines = [f"{'column':{width}s}  {'role':10s}  {'inputs':>6s}  how"]
+        for r in rows:
+            how = r["how"] if r["inputs"] else f"left out: {r['how']}"
+            lines.append(f"{r['column']:{width}s}  {r['role']:10s}  {r['inputs']:6d}  {how}")
+        return "\n".join(lines)
+
+    @property
+    def identifiers_(self) -> list[str]:
+        """The training columns left out as identifiers (keys to join results back on)."""
+        return [n for n, r in self.roles_.items() if r.role == "identifier"]
 
     def group_matrix(self) -> NDArray[np.float64]:
         """``(n_features_out_, n_columns)`` 0/1 matrix: encoded errors @ it = per-column sums."""
@@ -316,7 +411,9 @@ class TablePreprocessor:
         for float columns), booleans are thresholded at 0.5, and each categorical column
         takes the label of its highest-scoring input: a kept level, a hash bucket's most
         frequent training level, ``"<other>"`` for the unseen input (and for a bucket no
-        training level fell in), a gap for ``"<missing>"``.
+        training level fell in), a gap for ``"<missing>"``. A date-time column comes back
+        as its calendar positions, one float column each (``"when.hour"`` in hours,
+        ``"when.weekday"`` 0 = Monday, ``"when.day_of_year"``).
         """
         import pandas as pd
 
@@ -349,7 +446,17 @@ class TablePreprocessor:
         for name, levels in zip(self._of_kind("categorical"), self._levels_out(), strict=True):
             chosen = np.asarray(levels, dtype=object)[rows[:, groups[name]].argmax(axis=1)]
             out[name] = _restore_levels(chosen, self.dtypes_[name])
-        return pd.DataFrame({n: out[n] for n in self.columns_})
+        calendar = named["datetime"].columns_ if "datetime" in named else []
+        for name, column in zip(self._of_kind("datetime"), calendar, strict=True):
+            for feature, values in decode(rows[:, groups[name]], column).items():
+                out[f"{name}.{feature}"] = values
+        return pd.DataFrame(
+            {
+                n: out[n]
+                for c in self.columns_
+                for n in ([c] if c in out else [k for k in out if k.startswith(f"{c}.")])
+            }
+        )
 
     def _gap(self, name: str, rows: NDArray[np.float64], group: list[int]) -> Any:
         """Where the missing indicator of ``name`` says a gap, or None without one."""
@@ -399,6 +506,10 @@ class TablePreprocessor:
             "dtypes": self.dtypes_,
             "dropped": self.dropped_,
             "gappy": self._gappy(),
+            "roles": {
+                n: {"role": r.role, "reason": r.reason, "date_format": r.date_format}
+                for n, r in self.roles_.items()
+            },
         }
         arrays: dict[str, NDArray[np.float64]] = {}
         if "numeric" in named:
@@ -410,6 +521,8 @@ class TablePreprocessor:
             arrays["boolean.fill"] = np.asarray(named["boolean"].statistics_, np.float64)
         if "categorical" in named:
             state["categories"] = named["categorical"].to_state()
+        if "datetime" in named:
+            state["calendar"] = named["datetime"].to_state()
         return state, arrays
 
     @classmethod
@@ -423,10 +536,10 @@ class TablePreprocessor:
         original's bit for bit.
         """
         version = state.get("version")
-        if version not in (1, STATE_VERSION):
+        if version not in (1, 2, STATE_VERSION):
             raise ValueError(
                 f"unknown table preprocessor state version {version!r} "
-                f"(this aekit reads versions 1 and {STATE_VERSION})"
+                f"(this aekit reads versions 1 to {STATE_VERSION})"
             )
         self = cls(
             state["categorical"],
@@ -438,8 +551,9 @@ class TablePreprocessor:
         self.kinds_ = dict(state["kinds"])
         self.dtypes_ = dict(state["dtypes"])
         self.dropped_ = list(state["dropped"])
+        self.roles_ = _roles_of(state)
         levels = _levels_of_version_1(state) if version == 1 else state.get("categories")
-        self.transformer_ = self._build(list(state["gappy"]), levels)
+        self.transformer_ = self._build(list(state["gappy"]), levels, state.get("calendar"))
         self.transformer_.fit(self._synthetic(list(state["gappy"])))
         named = self.transformer_.named_transformers_
         if "numeric" in named:
@@ -460,9 +574,24 @@ class TablePreprocessor:
         for name in self.columns_:
             if self.kinds_[name] == "categorical":
                 columns[name] = np.asarray(["a", "b"], dtype=object)
+            elif self.kinds_[name] == "datetime":
+                columns[name] = np.asarray(["2000-01-01", "2001-01-01"], dtype="datetime64[ns]")
             else:
                 columns[name] = np.asarray([np.nan if name in gappy else 0.0, 1.0])
         return pd.DataFrame(columns)
+
+
+def _roles_of(state: dict[str, Any]) -> dict[str, Role]:
+    """A saved state's roles; states before version 3 only knew used, ignored and empty
+    columns (in that order: the table's own order was not saved)."""
+    if "roles" in state:
+        return {
+            str(n): Role(r["role"], r["reason"], r.get("date_format"))
+            for n, r in state["roles"].items()
+        }
+    roles = {n: Role(k, "") for n, k in state["kinds"].items()}
+    roles |= {n: Role("ignored", "ignore=") for n in state["ignore"]}
+    return roles | {n: Role("empty", "no value at all") for n in state["dropped"]}
 
 
 def _levels_of_version_1(state: dict[str, Any]) -> list[dict[str, Any]]:
@@ -483,7 +612,8 @@ def _levels_of_version_1(state: dict[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-_KINDS = ("numeric", "boolean", "categorical")
+_KINDS = ("numeric", "boolean", "categorical", "datetime")
+_GAPPY = ("numeric", "boolean")  # kinds whose gaps get a missing indicator
 _NUMPY_INTS = {"int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
 
 
@@ -491,24 +621,6 @@ def _as_frame(X: Any) -> Any:
     if not (hasattr(X, "columns") and hasattr(X, "dtypes")):
         raise InputError(f"a table needs a pandas DataFrame, not {type(X).__name__}")
     return X
-
-
-def _kind(series: Any, *, forced: bool) -> str | None:
-    """The column kind its dtype implies, or None for a type aekit cannot use."""
-    dtype = series.dtype
-    if forced:
-        return "categorical"
-    name = str(dtype)
-    if name in ("bool", "boolean"):
-        return "boolean"
-    if getattr(dtype, "kind", "O") in "iuf":
-        return "numeric"
-    if name == "category" or getattr(dtype, "kind", "O") in "OSU" or name.startswith("str"):
-        present = series.dropna()
-        if len(present) and all(isinstance(v, (bool, np.bool_)) for v in present):
-            return "boolean"  # True / False with gaps reads as object
-        return "categorical"
-    return None
 
 
 def _numbers(series: Any, name: str) -> NDArray[np.float64]:
@@ -528,6 +640,19 @@ def _numbers(series: Any, name: str) -> NDArray[np.float64]:
         rows = np.flatnonzero(np.isinf(out))[:5].tolist()
         raise InputError(f"column {name!r} holds infinity (rows {rows}); clip or drop it first")
     return out
+
+
+def _dates(series: Any, name: str, date_format: str | None) -> Any:
+    parsed = parse_dates(series, date_format)
+    bad = series.notna().to_numpy() & parsed.isna().to_numpy()
+    if bad.any():
+        example = series[bad].iloc[0]
+        raise InputError(
+            f"column {name!r} held dates in fit ({date_format or 'typed'}) but holds "
+            f"{example!r} (rows {np.flatnonzero(bad)[:5].tolist()}); fix them or leave the "
+            f"column out"
+        )
+    return parsed
 
 
 def _booleans(series: Any, name: str) -> NDArray[np.float64]:

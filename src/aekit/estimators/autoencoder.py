@@ -62,12 +62,16 @@ class Autoencoder(
     ``(n_samples, C, H, W)``. Inputs are scaled before the network and outputs unscaled
     after it, so every method speaks in the data's own units. Outputs are float32.
 
-    **Mixed tables.** A pandas DataFrame with any non-numeric column or any gap (or any
-    ``categorical=`` / ``ignore=``) goes through ``aekit.data.tables.TablePreprocessor``
-    instead of ``scale``: numbers robustly scaled with a missing-indicator input for
-    columns with gaps, booleans as 0/1, categories one-hot (a column with more than 20
-    levels keeps its 19 most frequent, hashes its rarer ones into 8 bucket inputs, and
-    every column has an ``<unseen>`` input for levels never seen in fit). Reconstructions
+    **Mixed tables.** A pandas DataFrame with any non-numeric column, any gap or an
+    integer identifier (or any ``categorical=`` / ``ignore=``) goes through
+    ``aekit.data.tables.TablePreprocessor`` instead of ``scale``. Each column gets a role
+    (``preprocessor_.column_roles()``, printed at fit when ``verbose``): numbers robustly
+    scaled with a missing-indicator input for columns with gaps, booleans as 0/1,
+    categories one-hot (a column with more than 20 levels keeps its 19 most frequent,
+    hashes its rarer ones into 8 bucket inputs, and every column has an ``<unseen>`` input
+    for levels never seen in fit), date-times as calendar inputs (time of day, day of
+    week, season); identifiers (keys such as ``order_id``) and free text are left out with
+    a warning, and may be absent when scoring. Reconstructions
     come back as a DataFrame with the original columns, and per-feature errors are per
     original column (a one-hot group and a missing indicator summed into their column), in
     the scaled units the network sees.
@@ -208,14 +212,17 @@ class Autoencoder(
             return True
         return is_table(X)
 
-    def _fit_preprocessing(self, X: Any) -> NDArray[np.float32]:
+    def _fit_preprocessing(self, X: Any, *, verbose: int | None = None) -> NDArray[np.float32]:
         """Fit the scaling (``scaler_``) or, for a mixed table, ``preprocessor_`` on ``X``
-        (an array or a DataFrame); set the input attributes and return the model-space rows."""
+        (an array or a DataFrame); set the input attributes and return the model-space rows.
+        A table's column roles are printed when ``verbose`` (default: ``self.verbose``)."""
         if not self._uses_table(X):
             return self._fit_scaler(validate_samples(self, X, reset=True))
         preprocessor = TablePreprocessor(list(self.categorical or []), list(self.ignore or [])).fit(
             X
         )
+        if (self.verbose if verbose is None else verbose) and distributed.is_main():
+            print(preprocessor.roles_table(), flush=True)
         rows = preprocessor.transform(X)
         self.n_features_in_ = len(preprocessor.columns_)
         self.feature_names_in_ = np.asarray(preprocessor.columns_, dtype=object)

@@ -303,7 +303,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         """Fit the shared preprocessing on the training rows (through ``template``) and take
         it as the detector's own; return those rows in model space."""
         if X_valid is None:  # a mixed table
-            x_train = template._fit_preprocessing(X.iloc[train_rows])
+            x_train = template._fit_preprocessing(X.iloc[train_rows], verbose=self.verbose)
             self.n_features_in_ = template.n_features_in_
             self.feature_names_in_ = template.feature_names_in_
         else:
