@@ -8,9 +8,13 @@ import sys
 from pathlib import Path
 
 
-def aekit(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    """Run ``python -m aekit ARGS`` in ``cwd``; raise with its stderr when ``check`` fails."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+def aekit(
+    *args: str, cwd: Path, check: bool = True, warnings: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m aekit ARGS`` in ``cwd``; raise with its stderr when ``check`` fails.
+    Python's warnings are silenced unless ``warnings`` (aekit's own then print as a user
+    sees them)."""
+    env = {**os.environ, "PYTHONWARNINGS": "default" if warnings else "ignore"}
     result = subprocess.run(
         [sys.executable, "-m", "aekit", *args],
         cwd=cwd,

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -17,6 +18,8 @@ from aekit.cli.options import add_estimator_options, detector_only, given_params
 EPILOG = {
     "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
     "  aekit fit shop.csv -o m.safetensors --detector --categorical store_id --ignore order_id\n"
+    "  aekit fit export.csv -o m.safetensors --detector --sep ';' --decimal ,\n"
+    "  aekit fit orders.xlsx -o m.safetensors --detector --sheet 2024\n"
     "  aekit fit big.parquet -o m.safetensors --checkpoint ck.safetensors   # Ctrl-C saves\n"
     "  aekit fit big.parquet -o m.safetensors --resume ck.safetensors       # and goes on\n"
     "  aekit fit mnist -o vae.safetensors --kind conv --variational --latent-dim 2\n"
@@ -31,7 +34,8 @@ EPILOG = {
     "   units; a detector writes anomaly_score (higher = more anomalous), its terms\n"
     "   relative_error, code_distance and hidden_distance, then p_value (with a calibration\n"
     "   split) and is_anomaly, 1 for anomalies; --explain adds each column's error as\n"
-    "   error:COLUMN, or relative_error:COLUMN for a detector)",
+    "   error:COLUMN, or relative_error:COLUMN for a detector; a table's identifier\n"
+    "   columns, such as order_id, come first in a .csv or .parquet output)",
     "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
     "info": "example:\n  aekit info model.safetensors",
@@ -151,10 +155,36 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_data(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "data",
-        help="a .csv, .parquet, .npy or .npz file, a folder of images, "
-        "or a built-in data set: digits, digits-images, mnist, mnist-test",
+        help="a table (.csv, .tsv, .xlsx, .jsonl, .parquet), an array (.npy, .npz), a folder "
+        "of images, or a built-in data set: digits, digits-images, mnist, mnist-test",
     )
     parser.add_argument("--key", help="array name inside an .npz file")
+    reading = parser.add_argument_group(
+        "reading tables (CSV dialects are detected; these override)"
+    )
+    reading.add_argument(
+        "--sep",
+        type=_separator,
+        help="CSV field separator: a character, or tab, comma, semicolon, pipe",
+    )
+    reading.add_argument("--decimal", choices=[".", ","], help="CSV decimal mark")
+    reading.add_argument("--encoding", help="text encoding of a CSV or JSON Lines file")
+    reading.add_argument("--sheet", help="a workbook's sheet, by name or 0-based index")
+
+
+def _separator(text: str) -> str:
+    from aekit.data.dialect import parse_separator
+
+    try:
+        return parse_separator(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _read_options(args: argparse.Namespace) -> Any:
+    from aekit.data.files import ReadOptions
+
+    return ReadOptions(args.sep, args.decimal, args.encoding, args.sheet)
 
 
 # --- commands -------------------------------------------------------------------------
@@ -173,7 +203,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     if args.checkpoint_every < 1:
         raise UserError(f"--checkpoint-every must be at least 1, got {args.checkpoint_every}")
     model = _estimator(args)
-    X = args.data if is_table_path(args.data) else read_data(args.data, key=args.key)
+    X = (
+        args.data
+        if is_table_path(args.data)
+        else read_data(args.data, key=args.key, options=_read_options(args))
+    )
     stop, received = threading.Event(), []
 
     def request_stop(signum: int, frame: object) -> None:
@@ -329,10 +363,12 @@ def cmd_score(args: argparse.Namespace) -> None:
         def score(frame: Any) -> tuple[list[str], Any]:
             if not detector:
                 errors = model.reconstruction_error(frame)
-                return ["reconstruction_error"], errors.astype(np.float32)[:, None]
-            columns, table = _detector_table(model, frame)
-            flagged[0] += int(table[:, columns.index("is_anomaly")].sum())
-            return columns, table
+                columns, table = ["reconstruction_error"], errors.astype(np.float32)[:, None]
+            else:
+                columns, table = _detector_table(model, frame)
+                flagged[0] += int(table[:, columns.index("is_anomaly")].sum())
+            keys = _keys(model, frame, args.output)
+            return columns, table if keys is None else _with_keys(keys, columns, table)
 
         n = _stream(args, model, score, "scoring")
         if detector:
@@ -364,7 +400,11 @@ def cmd_score(args: argparse.Namespace) -> None:
         columns += [f"{prefix}:{n}" for n in names]
         values += list(per_feature.T)
     table = np.column_stack(values).astype(np.float32)
-    _write(args.output, table, columns=columns)
+    keys = _keys(model, X, args.output)
+    if keys is None:
+        _write(args.output, table, columns=columns)
+    else:  # identifier columns first, so each score joins back to its row
+        _write(args.output, _with_keys(keys, columns, table), columns=None)
     if detector:
         n_flagged = int(values[columns.index("is_anomaly")].sum())
         print(f"{n_flagged} of {len(table)} samples flagged as anomalies")
@@ -406,12 +446,16 @@ def cmd_info(args: argparse.Namespace) -> None:
         print(json.dumps(summary, indent=2, default=str))
         return
     sections = {k: summary.pop(k) for k in ("detector", "config", "training") if k in summary}
+    summary.pop("columns", None)
     for key, value in summary.items():
         print(f"{key:14s} {value}")
     for title, section in sections.items():
         print(title + (" (each member)" if detector and title == "config" else ""))
         for key, value in section.items():
             print(f"  {key:20s} {value}")
+    if network.preprocessor_ is not None:
+        print("columns")
+        print("\n".join("  " + line for line in network.preprocessor_.roles_table().splitlines()))
 
 
 def _network_summary(model: Any) -> dict[str, Any]:
@@ -442,6 +486,32 @@ def _network_summary(model: Any) -> dict[str, Any]:
     return summary
 
 
+def _keys(model: Any, X: Any, output: str) -> Any:
+    """The identifier columns of ``X`` that ``aekit score`` carries into a table output,
+    so each score joins back to its row (None when there are none to carry)."""
+    table = getattr(model, "preprocessor_", None)
+    if (
+        table is None
+        or not hasattr(X, "columns")
+        or Path(output).suffix.lower()
+        not in (
+            ".csv",
+            ".parquet",
+        )
+    ):
+        return None
+    present = [c for c in X.columns if str(c) in table.identifiers_]
+    return X[present].reset_index(drop=True) if present else None
+
+
+def _with_keys(keys: Any, columns: list[str], values: Any) -> Any:
+    """A DataFrame of the identifier columns, then the score columns."""
+    import pandas as pd
+
+    scores = pd.DataFrame(values, columns=columns)
+    return pd.concat([keys.reset_index(drop=True), scores], axis=1)
+
+
 def cmd_report(args: argparse.Namespace) -> None:
     import numpy as np
 
@@ -449,7 +519,7 @@ def cmd_report(args: argparse.Namespace) -> None:
     from aekit.reporting import write_report
 
     check_writable(args.output)
-    model, X = _load(args.model), read_data(args.data, key=args.key)
+    model, X = _load(args.model), read_data(args.data, key=args.key, options=_read_options(args))
     labels = None
     if args.label_column is not None:
         if not hasattr(X, "columns") or args.label_column not in X.columns:
@@ -462,7 +532,9 @@ def cmd_report(args: argparse.Namespace) -> None:
         if labels.shape[1] != 1:
             raise UserError(f"--labels {args.labels} must hold one column, not {labels.shape[1]}")
         labels = labels[:, 0]
-    X_train = read_data(args.train, key=args.key) if args.train else None
+    X_train = (
+        read_data(args.train, key=args.key, options=_read_options(args)) if args.train else None
+    )
     path = write_report(model, X, args.output, labels=labels, X_train=X_train)
     print(f"wrote {path}")
 
@@ -504,7 +576,7 @@ def _model_and_data(args: argparse.Namespace, command: str | None = None) -> tup
     model = _load(args.model)
     if command is not None:
         _autoencoder(model, command)
-    return model, read_data(args.data, key=args.key)
+    return model, read_data(args.data, key=args.key, options=_read_options(args))
 
 
 def _is_detector(model: Any) -> bool:
@@ -524,11 +596,15 @@ def _autoencoder(model: Any, command: str) -> Any:
 
 
 def _streams(args: argparse.Namespace) -> bool:
-    """Whether input and output are tables to stream in chunks (Parquet or CSV)."""
+    """Whether input and output are tables to stream in chunks (Parquet, CSV, JSON Lines
+    in; Parquet or CSV out)."""
     from aekit.data.loaders import is_table_path
 
     tables = (".csv", ".parquet")
-    source = is_table_path(args.data) or Path(args.data).suffix.lower() == ".csv"
+    from aekit.data.files import CSV_SUFFIXES, JSON_LINES_SUFFIXES
+
+    streamable = CSV_SUFFIXES + JSON_LINES_SUFFIXES
+    source = is_table_path(args.data) or Path(args.data).suffix.lower() in streamable
     plain = args.key is None and not getattr(args, "explain", False)  # --explain: in memory
     return source and Path(args.output).suffix.lower() in tables and plain
 
@@ -550,15 +626,17 @@ def _stream(
 
     columns, text = _feature_names(model), []
     table = model.preprocessor_
-    if table is not None:  # categories and booleans stay text; numbers are float64
+    if table is not None:  # categories, booleans, dates and keys stay text; numbers float64
         columns = [n for n, kind in table.kinds_.items() if kind == "numeric"]
         text = [n for n, kind in table.kinds_.items() if kind != "numeric"]
+        text += table.identifiers_
     n = map_table(
         args.data,
         args.output,
         fn,
         columns=columns,
         text_columns=text,
+        options=_read_options(args),
         quiet=args.quiet,
         label=label,
     )
@@ -632,7 +710,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = build_parser().parse_args(argv)
     try:
-        status = COMMANDS[args.command](args) or 0
+        with warnings.catch_warnings():
+            warnings.showwarning = _show_warning
+            status = COMMANDS[args.command](args) or 0
     except KeyboardInterrupt:
         print("aekit: interrupted", file=sys.stderr)
         return 130
@@ -642,6 +722,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aekit: error: {_one_line(error)}", file=sys.stderr)
         return 1
     return status
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:
+    """A warning as one line a user reads, not a source location."""
+    print(f"aekit: warning: {' '.join(str(message).split())}", file=sys.stderr)
 
 
 def _is_user_error(error: Exception) -> bool:

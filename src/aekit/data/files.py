@@ -103,7 +103,7 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> Any:
             frame = _read_excel(path, options.sheet)
         elif suffix in JSON_LINES_SUFFIXES:
             frame = _pandas("reading JSON Lines").read_json(
-                path, lines=True, convert_dates=False, encoding=options.encoding or "utf-8"
+                path, lines=True, encoding=options.encoding or "utf-8"
             )
         elif suffix == ".parquet":
             frame = _pandas("reading Parquet").read_parquet(path)
@@ -171,7 +171,7 @@ def _read_excel(path: Path, sheet: str | int | None) -> Any:
             raise InputError(f"{path} has {len(names)} sheets {names}; no sheet {sheet}")
         if isinstance(sheet, str) and sheet not in names:
             raise InputError(f"{path} has no sheet {sheet!r}; its sheets are {names}")
-        return book.parse(sheet)
+        return pandas.read_excel(book, sheet_name=sheet)
 
 
 def _is_number(text: str) -> bool:

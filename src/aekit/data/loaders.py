@@ -313,7 +313,9 @@ def _csv_chunks(
                 block_size=1 << 22, encoding=dialect.encoding.replace("-sig", "")
             ),
             parse_options=pcsv.ParseOptions(delimiter=dialect.sep, quote_char=dialect.quotechar),
-            convert_options=pcsv.ConvertOptions(column_types=types, decimal_point=dialect.decimal),
+            convert_options=pcsv.ConvertOptions(  # an empty field is a gap, as in pandas
+                column_types=types, decimal_point=dialect.decimal, strings_can_be_null=True
+            ),
         )
     except (OSError, ValueError) as error:  # pyarrow.ArrowInvalid is a ValueError
         raise InputError(f"could not read {path} as CSV ({dialect.describe()}): {error}") from None
@@ -327,7 +329,6 @@ def _json_lines_chunks(path: Path, options: ReadOptions) -> Iterator[Any]:
         path,
         lines=True,
         chunksize=CHUNK_ROWS,
-        convert_dates=False,
         encoding=options.encoding or "utf-8",
     )
     with reader:  # JSON keeps its own types: numbers stay numbers, text stays text

@@ -106,11 +106,11 @@ def _text_role(series: Any, name: str, max_categories: int) -> Role:
     spaced = sample.str.contains(r"\s", regex=True).mean()
     if lengths.mean() >= TEXT_CHARS and spaced >= 0.5 and distinct >= 0.5 * len(text):
         return Role("text", f"free text, {lengths.mean():.0f} characters on average")
-    if is_key_name(name) and distinct > max_categories:
-        return Role("identifier", f"named like a key, {distinct} distinct values")
     if len(text) >= MIN_ROWS and distinct >= IDENTIFIER_SHARE * len(text):
         share = distinct / len(text)
         return Role("identifier", f"a distinct value in {share:.0%} of rows")
+    if is_key_name(name) and distinct > max_categories:
+        return Role("identifier", f"named like a key, {distinct} distinct values")
     return Role("categorical", "text")
 
 

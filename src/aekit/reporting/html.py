@@ -78,11 +78,14 @@ def _render(context: Any, title: str) -> str:
         _section("model", "Model", _table_html(card)),
         _section("metrics", "Headline metrics", _cards_html(context.cards)),
     ]
+    heads = [("model", "Model", ""), ("metrics", "Metrics", "")]
+    table = context.network.preprocessor_
+    if table is not None:  # each column's role: what the model used, and what it left out
+        columns = _rows_html(["column", "role", "inputs", "how"], table.column_roles())
+        body.append(_section("columns", "Columns", columns))
+        heads.append(("columns", "Columns", ""))
     body += [_section(i, h, content) for i, h, content in sections]
-    nav = " ".join(
-        f'<a href="#{i}">{html.escape(h)}</a>'
-        for i, h, _ in [("model", "Model", ""), ("metrics", "Metrics", ""), *sections]
-    )
+    nav = " ".join(f'<a href="#{i}">{html.escape(h)}</a>' for i, h, _ in [*heads, *sections])
     network = context.network
     lead = (
         f"{type(context.estimator).__name__}, kind <b>{network.model_.kind}</b>, latent size "
@@ -110,6 +113,15 @@ def _table_html(rows: dict[str, str]) -> str:
         )
         + "</table>"
     )
+
+
+def _rows_html(header: list[str], rows: list[dict[str, Any]]) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(str(row[h]))}</td>" for h in header) + "</tr>"
+        for row in rows
+    )
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def _figure_html(figure: Any, caption: str) -> str:
