@@ -9,6 +9,7 @@ from aekit._version import __version__
 
 if TYPE_CHECKING:
     from aekit import datasets, metrics, plots
+    from aekit.data.files import ReadOptions, read_table
     from aekit.estimators.autoencoder import Autoencoder
     from aekit.estimators.outlier import AnomalyDetector
     from aekit.io.model_file import load, save
@@ -26,17 +27,21 @@ _LAZY = {
     "metrics": "aekit.metrics",
     "plots": "aekit.plots",
     "report": "aekit.reporting",
+    "read_table": "aekit.data.files",
+    "ReadOptions": "aekit.data.files",
 }
 
 __all__ = [
     "AnomalyDetector",
     "Autoencoder",
+    "ReadOptions",
     "__version__",
     "datasets",
     "list_models",
     "load",
     "metrics",
     "plots",
+    "read_table",
     "report",
     "save",
 ]

@@ -117,7 +117,7 @@ def test_every_file_type_scores_alike_whole_and_streamed(workdir: Path) -> None:
 
 def test_info_shows_every_column_role(workdir: Path) -> None:
     text = aekit_cli("info", "detector.safetensors", cwd=workdir).stdout
-    assert "columns" in text and "identifier       0  left out: a distinct value" in text
+    assert "columns" in text and "identifier        0  left out: a distinct value" in text
     summary = json.loads(aekit_cli("info", "detector.safetensors", "--json", cwd=workdir).stdout)
     assert summary["columns"]["ordered_at"].startswith("datetime (4 inputs: text dates")
     assert summary["columns"]["customer_id"].startswith("identifier, left out: named like a key")

@@ -261,8 +261,8 @@ def test_many_levels_keep_the_top_hash_the_rest_and_flag_unseen(zipf: pd.DataFra
     back = prep.inverse_transform(prep.transform(rows))
     assert back["item"].tolist() == [kept[3], column.buckets[expected_bucket], OTHER]
     assert prep.describe_columns() == {
-        "x": "numeric (1 input)",
-        "item": "categorical (28 inputs: 19 levels, 8 hash buckets, unseen)",
+        "x": "numeric (1 input: numbers)",
+        "item": "categorical (28 inputs: text: 19 levels, 8 hash buckets, unseen)",
     }
 
 

@@ -367,9 +367,7 @@ class TablePreprocessor:
             how = role.reason
             if name in levels and levels[name].buckets:
                 column = levels[name]
-                how = f"{len(column.kept)} levels, {len(column.buckets)} hash buckets, unseen"
-            elif name in self.kinds_ and self.kinds_[name] != "datetime":
-                how = ""
+                how += f": {len(column.kept)} levels, {len(column.buckets)} hash buckets, unseen"
             inputs = len(groups[name]) if name in groups else 0
             rows.append({"column": name, "role": role.role, "inputs": inputs, "how": how})
         return rows
@@ -378,10 +376,12 @@ class TablePreprocessor:
         """``column_roles`` as aligned text, one line per column, for a terminal."""
         rows = self.column_roles()
         width = max(len("column"), *(len(r["column"]) for r in rows))
-        lines = [f"{'column':{width}s}  {'role':10s}  {'inputs':>6s}  how"]
+        role = max(len("role"), *(len(r["role"]) for r in rows))
+        lines = [f"{'column':{width}s}  {'role':{role}s}  {'inputs':>6s}  how"]
         for r in rows:
             how = r["how"] if r["inputs"] else f"left out: {r['how']}"
-            lines.append(f"{r['column']:{width}s}  {r['role']:10s}  {r['inputs']:6d}  {how}")
+            line = f"{r['column']:{width}s}  {r['role']:{role}s}  {r['inputs']:6d}  {how}"
+            lines.append(line.rstrip())
         return "\n".join(lines)
 
     @property

@@ -189,10 +189,14 @@ class AutoencoderParams(DeclaredParams):
         None,
         NoneValue(),
         Names(),
-        help="DataFrame columns to one-hot encode whatever their dtype (integer codes, say).",
+        help="DataFrame columns to one-hot encode whatever their dtype or role (integer "
+        "codes, a key to use after all).",
     )
     ignore: list[str] | None = param(
-        None, NoneValue(), Names(), help="DataFrame columns to leave out of the model."
+        None,
+        NoneValue(),
+        Names(),
+        help="DataFrame columns to leave out of the model, whatever their role.",
     )
 
 
