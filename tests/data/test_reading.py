@@ -145,7 +145,7 @@ def test_json_lines_whole_and_streamed(frame: pd.DataFrame, tmp_path: Path) -> N
     pd.testing.assert_frame_equal(pd.concat(list(chunks), ignore_index=True), frame)
     broken = tmp_path / "broken.ndjson"
     broken.write_text('{"a": 1}\n{"a": \n')
-    with pytest.raises(InputError, match="could not read .*broken.ndjson as ndjson"):
+    with pytest.raises(InputError, match=r"could not read .*broken\.ndjson as ndjson"):
         read_data(broken)
 
 
