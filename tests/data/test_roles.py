@@ -160,7 +160,9 @@ def test_an_unparseable_date_when_scoring_names_the_column(orders: pd.DataFrame)
     prep = fit_quietly(orders)
     bad = orders.copy()
     bad.loc[3, "when"] = "yesterday"
-    with pytest.raises(InputError, match=r"column 'when' held dates in fit .* 'yesterday' \(rows"):
+    with pytest.raises(
+        InputError, match=r"column 'when' was dates \(%d/%m/%Y %H:%M\) in fit .* 'yesterday' \(rows"
+    ):
         prep.transform(bad)
     gap = orders.copy()
     gap.loc[3, "when"] = None

@@ -623,18 +623,23 @@ def _as_frame(X: Any) -> Any:
     return X
 
 
+def _check_converted(series: Any, converted: Any, name: str, was: str, fix: str) -> None:
+    """Raise ``InputError`` naming the rows where a value of ``series`` did not convert
+    (``converted`` is missing where ``series`` is not)."""
+    bad = series.notna().to_numpy() & converted.isna().to_numpy()
+    if bad.any():
+        raise InputError(
+            f"column {name!r} was {was} in fit but holds values such as "
+            f"{series[bad].iloc[0]!r} (rows {np.flatnonzero(bad)[:5].tolist()}); {fix}"
+        )
+
+
 def _numbers(series: Any, name: str) -> NDArray[np.float64]:
     import pandas as pd
 
     values = pd.to_numeric(series, errors="coerce")
-    bad = series.notna().to_numpy() & values.isna().to_numpy()
-    if bad.any():
-        example = series[bad].iloc[0]
-        raise InputError(
-            f"column {name!r} was numeric in fit but holds non-numeric values such as "
-            f"{example!r} (rows {np.flatnonzero(bad)[:5].tolist()}); fix them or refit with "
-            f"categorical=[{name!r}]"
-        )
+    fix = f"fix them or refit with categorical=[{name!r}]"
+    _check_converted(series, values, name, "numeric", fix)
     out = np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan), dtype=np.float64)
     if np.isinf(out).any():
         rows = np.flatnonzero(np.isinf(out))[:5].tolist()
@@ -644,14 +649,8 @@ def _numbers(series: Any, name: str) -> NDArray[np.float64]:
 
 def _dates(series: Any, name: str, date_format: str | None) -> Any:
     parsed = parse_dates(series, date_format)
-    bad = series.notna().to_numpy() & parsed.isna().to_numpy()
-    if bad.any():
-        example = series[bad].iloc[0]
-        raise InputError(
-            f"column {name!r} held dates in fit ({date_format or 'typed'}) but holds "
-            f"{example!r} (rows {np.flatnonzero(bad)[:5].tolist()}); fix them or leave the "
-            f"column out"
-        )
+    was = f"dates ({date_format or 'typed'})"
+    _check_converted(series, parsed, name, was, "fix them or leave the column out")
     return parsed
 
 
