@@ -147,6 +147,20 @@ def test_json_lines_whole_and_streamed(frame: pd.DataFrame, tmp_path: Path) -> N
     broken.write_text('{"a": 1}\n{"a": \n')
     with pytest.raises(InputError, match=r"could not read .*broken\.ndjson as ndjson"):
         read_data(broken)
+    mixed = tmp_path / "mixed.jsonl"  # found by the property tests: a raw TypeError before
+    mixed.write_text('{"a": 0}\n[0]\n')
+    with pytest.raises(InputError, match=r"could not read .*mixed\.jsonl as jsonl"):
+        read_data(mixed)
+    with pytest.raises(InputError, match=r"could not read .*mixed\.jsonl as JSON Lines"):
+        list(open_table(mixed)[0])
+
+
+def test_a_corrupt_workbook_is_one_clear_error(tmp_path: Path) -> None:
+    pytest.importorskip("openpyxl")
+    path = tmp_path / "book.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")  # found by the property tests
+    with pytest.raises(InputError, match=r"book\.xlsx is not a readable \.xlsx workbook"):
+        read_data(path)
 
 
 def test_empty_and_unsupported_files_are_refused(tmp_path: Path) -> None:

@@ -140,12 +140,23 @@ def test_inverse_transform_on_anything(fitted, Z):
     content=st.one_of(
         st.binary(max_size=300),
         st.text(max_size=200).map(str.encode),
-        st.lists(
-            st.lists(st.sampled_from(["1", "2.5", "", "nan", "x", "-"]), min_size=1, max_size=4),
-            max_size=5,
-        ).map(lambda rows: "\n".join(",".join(r) for r in rows).encode()),
+        st.tuples(
+            st.lists(
+                st.lists(
+                    st.sampled_from(["1", "2.5", "2,5", "", "nan", "x", "-", '"a;b"', "é"]),
+                    min_size=1,
+                    max_size=4,
+                ),
+                max_size=5,
+            ),
+            st.sampled_from([",", ";", "\t", "|"]),
+            st.sampled_from(["utf-8", "latin-1", "utf-8-sig"]),
+        ).map(lambda t: "\n".join(t[1].join(r) for r in t[0]).encode(t[2])),
+        st.lists(st.sampled_from(['{"a": 1}', '{"a": "x", "b": null}', "{", "[1]", ""])).map(
+            lambda lines: "\n".join(lines).encode()
+        ),
     ),
-    suffix=st.sampled_from([".csv", ".npy", ".npz", ".parquet", ".png"]),
+    suffix=st.sampled_from([".csv", ".tsv", ".jsonl", ".xlsx", ".npy", ".npz", ".parquet", ".png"]),
 )
 def test_readers_on_any_file(tmp_path_factory, content, suffix):
     path = tmp_path_factory.mktemp("read") / f"data{suffix}"

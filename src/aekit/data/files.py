@@ -109,8 +109,8 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> Any:
             frame = _pandas("reading Parquet").read_parquet(path)
         else:
             raise InputError(f"{path.name!r} is not a table: expected {', '.join(TABLE_SUFFIXES)}")
-    except (ValueError, OSError, EOFError, UnicodeDecodeError) as error:
-        if isinstance(error, InputError):
+    except (ValueError, TypeError, OSError, EOFError, UnicodeDecodeError) as error:
+        if isinstance(error, InputError):  # TypeError: JSON lines mixing objects and lists
             raise
         raise InputError(f"could not read {path} as {suffix[1:]}: {error}") from None
     if hasattr(frame, "columns"):
@@ -161,7 +161,11 @@ def _read_excel(path: Path, sheet: str | int | None) -> Any:
     pandas = _pandas("reading Excel workbooks")
     if importlib.util.find_spec("openpyxl") is None:
         raise InputError(f"reading {path.name} needs openpyxl: pip install 'aekit[excel]'")
-    with pandas.ExcelFile(path, engine="openpyxl") as book:
+    try:
+        book = pandas.ExcelFile(path, engine="openpyxl")
+    except Exception as error:  # openpyxl's errors on a foreign file: zip, XML, key errors
+        raise InputError(f"{path} is not a readable .xlsx workbook: {error}") from None
+    with book:
         names = [str(n) for n in book.sheet_names]
         if sheet is None:
             sheet = 0
@@ -171,7 +175,10 @@ def _read_excel(path: Path, sheet: str | int | None) -> Any:
             raise InputError(f"{path} has {len(names)} sheets {names}; no sheet {sheet}")
         if isinstance(sheet, str) and sheet not in names:
             raise InputError(f"{path} has no sheet {sheet!r}; its sheets are {names}")
-        return pandas.read_excel(book, sheet_name=sheet)
+        try:
+            return pandas.read_excel(book, sheet_name=sheet)
+        except Exception as error:
+            raise InputError(f"could not read sheet {sheet!r} of {path}: {error}") from None
 
 
 def _is_number(text: str) -> bool:

@@ -332,7 +332,10 @@ def _json_lines_chunks(path: Path, options: ReadOptions) -> Iterator[Any]:
         encoding=options.encoding or "utf-8",
     )
     with reader:  # JSON keeps its own types: numbers stay numbers, text stays text
-        yield from reader
+        try:
+            yield from reader
+        except (ValueError, TypeError) as error:  # TypeError: lines mixing objects and lists
+            raise InputError(f"could not read {path} as JSON Lines: {error}") from None
 
 
 def map_table(
