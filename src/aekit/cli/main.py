@@ -45,6 +45,7 @@ EPILOG = {
     "  aekit report model.safetensors mnist-test --labels labels.npy --train mnist -o r.html",
 }
 CHUNK = 65_536  # rows per call when showing progress on large inputs
+TABLE_OUTPUTS = (".csv", ".parquet")  # outputs with named, typed columns
 
 
 class UserError(Exception):
@@ -490,15 +491,7 @@ def _keys(model: Any, X: Any, output: str) -> Any:
     """The identifier columns of ``X`` that ``aekit score`` carries into a table output,
     so each score joins back to its row (None when there are none to carry)."""
     table = getattr(model, "preprocessor_", None)
-    if (
-        table is None
-        or not hasattr(X, "columns")
-        or Path(output).suffix.lower()
-        not in (
-            ".csv",
-            ".parquet",
-        )
-    ):
+    if table is None or not hasattr(X, "columns") or not _writes_table(output):
         return None
     present = [c for c in X.columns if str(c) in table.identifiers_]
     return X[present].reset_index(drop=True) if present else None
@@ -598,15 +591,19 @@ def _autoencoder(model: Any, command: str) -> Any:
 def _streams(args: argparse.Namespace) -> bool:
     """Whether input and output are tables to stream in chunks (Parquet, CSV, JSON Lines
     in; Parquet or CSV out)."""
-    from aekit.data.loaders import is_table_path
-
-    tables = (".csv", ".parquet")
     from aekit.data.files import CSV_SUFFIXES, JSON_LINES_SUFFIXES
+    from aekit.data.loaders import is_table_path
 
     streamable = CSV_SUFFIXES + JSON_LINES_SUFFIXES
     source = is_table_path(args.data) or Path(args.data).suffix.lower() in streamable
     plain = args.key is None and not getattr(args, "explain", False)  # --explain: in memory
-    return source and Path(args.output).suffix.lower() in tables and plain
+    return source and _writes_table(args.output) and plain
+
+
+def _writes_table(output: str) -> bool:
+    """Whether ``output`` names a table file (``.csv`` or ``.parquet``): one with named,
+    typed columns, so it can be streamed into and carry identifier columns."""
+    return Path(output).suffix.lower() in TABLE_OUTPUTS
 
 
 def _checked_model(args: argparse.Namespace) -> Any:
