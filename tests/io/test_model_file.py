@@ -10,7 +10,7 @@ import pytest
 import aekit
 from aekit import Autoencoder
 from aekit.exceptions import ModelFileError
-from aekit.io import model_file
+from aekit.io import atomic
 
 VARIANTS = {
     "dense": {"kind": "dense"},
@@ -82,7 +82,7 @@ def test_failed_write_leaves_the_previous_file_intact(saved, tmp_path, monkeypat
     def crash(*args, **kwargs):
         raise OSError("disk full")
 
-    monkeypatch.setattr(model_file.os, "replace", crash)
+    monkeypatch.setattr(atomic.os, "replace", crash)
     ae = Autoencoder(max_epochs=1, random_state=1).fit(digits_split[0][:100])
     with pytest.raises(OSError, match="disk full"):
         ae.save(target)
@@ -102,7 +102,7 @@ def test_disk_full_while_writing_leaves_the_previous_file(
     def no_space(fd):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(model_file.os, "fsync", no_space)
+    monkeypatch.setattr(atomic.os, "fsync", no_space)
     ae = Autoencoder(max_epochs=1, random_state=1).fit(digits_split[0][:100])
     with pytest.raises(OSError, match="No space left"):
         ae.save(target)

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 
 from aekit.data.dialect import CsvDialect, check_not_one_column, sniff_csv
 from aekit.exceptions import InputError
+from aekit.io.atomic import replace_folder
 
 BUILTIN = ("digits", "digits-images", "mnist", "mnist-test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -295,7 +296,7 @@ def check_writable(path: str | Path, *, folder: bool = False) -> Path:
 
 def write_bytes_atomically(path: Path, payload: bytes) -> None:
     """Readers see the old file or the new one, never half of one."""
-    from aekit.io.model_file import write_atomically
+    from aekit.io.atomic import write_atomically
 
     try:
         write_atomically(path, payload)
@@ -392,11 +393,9 @@ def _write_image_folder(folder: Path, data: NDArray[Any]) -> None:
         width = len(str(len(pixels)))
         for i, picture in enumerate(pixels):
             (staging / f"{i:0{width}d}.png").write_bytes(_png_bytes(picture))
-        if folder.exists():
-            if not folder.is_dir():
-                raise InputError(f"cannot write images to {folder}: it is a file")
-            shutil.rmtree(folder)
-        os.replace(staging, folder)
+        if folder.exists() and not folder.is_dir():
+            raise InputError(f"cannot write images to {folder}: it is a file")
+        replace_folder(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

@@ -24,6 +24,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aekit.exceptions import InputError
+from aekit.io.atomic import atomic_path
 
 if TYPE_CHECKING:
     from aekit.data.dialect import CsvDialect
@@ -352,8 +353,9 @@ def map_table(
     """Write ``fn(chunk)`` for every chunk of the table ``source`` to ``output``.
 
     ``fn`` returns (column names, 2-D array). Parquet or CSV by ``output``'s extension,
-    written to a hidden partial file renamed into place at the end: a failure leaves no
-    output. Returns the number of rows written.
+    written to a hidden temporary file of its own renamed into place at the end: a failure
+    leaves no output, and two writers of one path leave one of their complete outputs.
+    Returns the number of rows written.
     """
     import pyarrow as pa
     from tqdm.auto import tqdm
@@ -373,12 +375,11 @@ def map_table(
 
     first_result = apply(first, 0)  # a wrong column fails here, before any progress bar
     frames = itertools.chain([first], frames)
-    partial = output.with_name(f".{output.name}.partial")
     writer: Any = None
     n_rows = 0
     try:
         bar_options = {"desc": label, "unit": "row", "unit_scale": True}
-        with tqdm(total=total, disable=quiet, **bar_options) as bar:
+        with atomic_path(output) as partial, tqdm(total=total, disable=quiet, **bar_options) as bar:
             for k, frame in enumerate(frames):
                 names, values = first_result if k == 0 else apply(frame, n_rows)
                 if hasattr(values, "columns"):  # a table model's reconstruction: typed columns
@@ -386,22 +387,21 @@ def map_table(
                 else:
                     table = pa.table({n: values[:, i] for i, n in enumerate(names)})
                 if writer is None:
-                    writer = _writer(partial, output.suffix.lower(), table.schema)
+                    writer = _writer(partial, output, table.schema)
                 writer.write_table(table)
                 n_rows += len(frame)
                 bar.update(len(frame))
-        writer.close()
-        writer = None
-        os.replace(partial, output)
+            writer.close()
+            writer = None
     except BaseException:
         if writer is not None:
             writer.close()
-        partial.unlink(missing_ok=True)
         raise
     return n_rows
 
 
-def _writer(path: Path, suffix: str, schema: Any) -> Any:
+def _writer(path: Path, output: Path, schema: Any) -> Any:
+    suffix = output.suffix.lower()
     if suffix == ".parquet":
         import pyarrow.parquet as pq
 
@@ -410,4 +410,4 @@ def _writer(path: Path, suffix: str, schema: Any) -> Any:
         import pyarrow.csv as pcsv
 
         return pcsv.CSVWriter(path, schema)
-    raise InputError(f"cannot stream to {path.name[1:-8]!r}: use .csv or .parquet")
+    raise InputError(f"cannot stream to {output.name!r}: use .csv or .parquet")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import urllib.request
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aekit.datasets._paths import cache_dir, candidate_paths
+from aekit.io.atomic import write_atomically
 
 RELATIVE_PATH = "mnist/mnist.npz"
 URL = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"
@@ -78,12 +78,10 @@ def fetch_mnist(data_home: str | Path | None = None) -> Path:
     if target.is_file():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.partial")
     with urllib.request.urlopen(URL, timeout=60) as response:
         data = response.read()
     digest = hashlib.sha256(data).hexdigest()
     if digest != SHA256:
         raise ValueError(f"downloaded {URL} has SHA-256 {digest}, expected {SHA256}; not saved")
-    partial.write_bytes(data)
-    os.replace(partial, target)
+    write_atomically(target, data)
     return target

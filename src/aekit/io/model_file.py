@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import importlib
 import json
-import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from safetensors.torch import save as save_tensors
 
 from aekit._version import __version__
 from aekit.exceptions import ModelFileError
+from aekit.io.atomic import write_atomically
 from aekit.io.migrations import FORMAT_VERSION, migrate
 
 FORMAT = "aekit-model"
@@ -117,20 +117,6 @@ def _load(
             f"{path} could not be read as model format {FORMAT_VERSION}: {error}"
         ) from None
     return _rebuild(path, header, tensors, checkpoint), header, tensors
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half."""
-    partial = path.with_name(f".{path.name}.partial")
-    try:
-        with open(partial, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
 
 
 # --- reading --------------------------------------------------------------------------
