@@ -59,12 +59,40 @@ def test_shards_are_disjoint_complete_and_balanced(ids: Path, world_size: int) -
     together = np.concatenate(shards)
     assert len(together) == 1000 and len(np.unique(together)) == 1000
     sizes = [len(s) for s in shards]
-    assert max(sizes) - min(sizes) <= 100  # at most one row group apart
+    assert max(sizes) - min(sizes) <= 1
 
 
-def test_fewer_row_groups_than_ranks_is_refused(ids: Path) -> None:
-    with pytest.raises(InputError, match="12 row groups, fewer than the 13 ranks"):
-        ParquetSource(ids, rank=0, world_size=13)
+@pytest.mark.parametrize("world_size", [2, 3, 13, 64])
+def test_one_row_group_is_shared_by_row_ranges(tmp_path: Path, world_size: int) -> None:
+    """pyarrow's default writes a million rows as one row group: any number of ranks share it."""
+    frame = pd.DataFrame({"i": np.arange(1000, dtype=np.float64)})
+    path = tmp_path / "one.parquet"
+    pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), path)
+    assert pq.ParquetFile(path).num_row_groups == 1
+    shards = [
+        positions(ParquetSource(path, rank=r, world_size=world_size), None)
+        for r in range(world_size)
+    ]
+    np.testing.assert_array_equal(np.concatenate(shards), np.arange(1000))  # disjoint, complete
+    sizes = [len(s) for s in shards]
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_a_range_cutting_record_batches_reads_exactly_its_rows(ids: Path) -> None:
+    source = ParquetSource(ids, rank=1, world_size=3)  # rows 333 .. 665, cutting row groups
+    chunks = [
+        frame["i"].to_numpy()
+        for group in source.shard
+        for _, frame in source._frames(group, chunk_rows=7)
+    ]
+    np.testing.assert_array_equal(np.concatenate(chunks), np.arange(333, 666))
+
+
+def test_fewer_rows_than_ranks_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "three.parquet"
+    pq.write_table(pa.table({"i": [0.0, 1.0, 2.0]}), path)
+    with pytest.raises(InputError, match="3 rows, fewer than the 4 ranks"):
+        ParquetSource(path, rank=0, world_size=4)
 
 
 def test_holdout_is_disjoint_seeded_and_the_same_on_every_rank(ids: Path) -> None:

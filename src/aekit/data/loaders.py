@@ -1,10 +1,11 @@
 """Tables bigger than memory: Parquet files read in row groups and record batches.
 
 A :class:`ParquetSource` is one ``.parquet`` file or a folder of them, seen through
-``pyarrow.dataset``. Its unit of work is the row group: ranks of a distributed run each take
-a disjoint, balanced set of row groups (so write large data as many files or row groups), a
-row's validation membership is a hash of its position in the whole data set (the same on
-every rank and every epoch), and statistics come from a uniform :meth:`~ParquetSource.sample`
+``pyarrow.dataset``. Ranks of a distributed run each take one contiguous, equal range of the
+whole table's rows (any files, any row groups: one file of one row group is shared too), read
+a row group, or the part of one in their range, at a time. A row's validation membership is a
+hash of its position in the whole data set (the same on every rank and every epoch), and
+statistics come from a uniform :meth:`~ParquetSource.sample`
 read one row group at a time. :class:`StreamBatches` turns a source into shuffled mini-batch
 tensors for ``train()``, holding at most ``buffer_rows`` rows. :func:`map_table` streams a
 Parquet, CSV or JSON Lines table through a function into a Parquet or CSV file, chunk
@@ -48,12 +49,24 @@ def is_table_path(X: Any) -> bool:
 
 @dataclass(frozen=True)
 class RowGroup:
-    """One row group of one file, and where its rows start in the whole data set."""
+    """Rows of one row group of one file, and where they start in the whole data set.
+
+    A whole row group has ``skip=0`` and its full ``n_rows``; a rank whose range cuts a row
+    group holds the ``n_rows`` rows after the first ``skip``.
+    """
 
     fragment: Any  # pyarrow.dataset.ParquetFileFragment
     index: int
     start: int
     n_rows: int
+    skip: int = 0
+
+    def part(self, first: int, stop: int) -> RowGroup | None:
+        """The rows at whole-table positions ``first .. stop - 1`` of this one, if any."""
+        lo, hi = max(first, self.start), min(stop, self.start + self.n_rows)
+        if lo >= hi:
+            return None
+        return RowGroup(self.fragment, self.index, lo, hi - lo, self.skip + lo - self.start)
 
 
 class ParquetSource:
@@ -70,8 +83,9 @@ class ParquetSource:
     seed : int, default=0
         Seeds the holdout hash.
     rank, world_size : int, default 0 and 1
-        This process's share: row groups are dealt to ranks, largest first, to the least
-        loaded rank. Fewer row groups than ranks raises ``InputError``.
+        This process's share: the rows ``rank * n // world_size`` up to
+        ``(rank + 1) * n // world_size`` of the ``n`` rows, so shards are disjoint and differ
+        by one row at most. Fewer rows than ranks raises ``InputError``.
     """
 
     def __init__(
@@ -124,29 +138,32 @@ class ParquetSource:
     def _deal(self, rank: int, world_size: int) -> list[RowGroup]:
         if world_size == 1:
             return self.row_groups
-        if len(self.row_groups) < world_size:
+        if self.n_rows < world_size:
             raise InputError(
-                f"{self.path} has {len(self.row_groups)} row groups, fewer than the "
-                f"{world_size} ranks that share it; write it as at least {world_size} files "
-                f"or row groups (pyarrow's row_group_size)"
+                f"{self.path} has {self.n_rows} rows, fewer than the {world_size} ranks "
+                f"that share it"
             )
-        loads, owner = [0] * world_size, {}
-        for i in sorted(range(len(self.row_groups)), key=lambda i: -self.row_groups[i].n_rows):
-            r = loads.index(min(loads))
-            owner[i] = r
-            loads[r] += self.row_groups[i].n_rows
-        return [g for i, g in enumerate(self.row_groups) if owner[i] == rank]
+        first, stop = rank * self.n_rows // world_size, (rank + 1) * self.n_rows // world_size
+        parts = (group.part(first, stop) for group in self.row_groups)
+        return [part for part in parts if part is not None]
 
     # --- reading ----------------------------------------------------------------------
 
     def _frames(self, group: RowGroup, chunk_rows: int = CHUNK_ROWS) -> Iterator[tuple[int, Any]]:
-        """(first row's position, DataFrame) per record batch of one row group, in order."""
-        start = group.start
+        """(first row's position, DataFrame) per record batch of one row group's rows."""
+        start, skip, left = group.start, group.skip, group.n_rows
         piece = group.fragment.subset(row_group_ids=[group.index])
         for batch in piece.to_batches(columns=self.columns, batch_size=chunk_rows):
+            if skip >= batch.num_rows:  # before this rank's part of the row group
+                skip -= batch.num_rows
+                continue
+            batch = batch.slice(skip, left)
+            skip, left = 0, left - batch.num_rows
             if batch.num_rows:
                 yield start, batch.to_pandas()
                 start += batch.num_rows
+            if left == 0:
+                break
 
     def in_validation(self, start: int, n: int) -> NDArray[np.bool_]:
         """Whether each of the rows ``start .. start + n`` is held out (a seeded hash)."""
