@@ -68,3 +68,90 @@ def test_inconsistent_saved_levels_are_refused(frame: pd.DataFrame) -> None:
         ColumnLevels.from_json({**good, "unseen": "sometimes"})
     with pytest.raises(ValueError, match="levels= describes 1 columns but X has 2"):
         LevelEncoder(levels=[good]).fit(frame)
+
+
+# --- many levels: the rarer ones kept by a Bloom filter ----------------------------------
+
+
+def _ids(n: int, prefix: str = "id") -> list[str]:
+    return [f"{prefix}-{i}" for i in range(n)]
+
+
+def test_levels_past_the_stored_ones_are_kept_by_the_filter(monkeypatch) -> None:
+    from aekit.data import levels as module
+
+    rng = np.random.default_rng(0)
+    values = np.asarray(rng.choice(_ids(3000), 20_000), dtype=object)
+    frame = pd.DataFrame({"id": values})
+    n_levels = len(set(values))
+    monkeypatch.setattr(module, "STORED_LEVELS", 10_000)
+    exact = LevelEncoder().fit(frame)  # every level by name, as before the filter
+    assert exact.columns_[0].seen is None and len(exact.columns_[0].levels) == n_levels
+    monkeypatch.setattr(module, "STORED_LEVELS", 100)
+    bounded = LevelEncoder().fit(frame)
+    column = bounded.columns_[0]
+    assert len(column.levels) == 100 and column.n_seen == n_levels and column.seen is not None
+    assert column.levels == exact.columns_[0].levels[:100]  # the most frequent, by name
+    # every seen level lands where the exact encoder puts it: its input or its bucket
+    np.testing.assert_array_equal(bounded.transform(frame), exact.transform(frame))
+    unseen = pd.DataFrame({"id": _ids(20_000, "new")})
+    taken = bounded.transform(unseen)[:, -1].mean()  # the unseen input
+    assert taken > 0.995, taken  # measured 0.99895: 21 of 20,000 taken for seen ones (0.1%)
+
+
+def test_the_filter_round_trips_through_state_and_arrays(monkeypatch) -> None:
+    from aekit.data import levels as module
+
+    monkeypatch.setattr(module, "STORED_LEVELS", 50)
+    frame = pd.DataFrame({"id": _ids(5000), "small": ["a", "b"] * 2500})
+    encoder = LevelEncoder().fit(frame)
+    state, arrays = encoder.to_state(), encoder.arrays()
+    assert list(arrays) == [0] and arrays[0].dtype == np.uint8
+    assert state[0]["seen"]["n_bits"] <= 8 * len(arrays[0])
+    assert len(str(state)) < 3000  # 50 names, whatever the 5000 levels
+    specs = [s | {"seen_bits": arrays[j]} if j in arrays else s for j, s in enumerate(state)]
+    back = LevelEncoder(levels=specs).fit(frame)
+    rows = pd.DataFrame({"id": ["id-7", "id-4999", "nope", "id-0"], "small": ["a"] * 4})
+    np.testing.assert_array_equal(back.transform(rows), encoder.transform(rows))
+    with pytest.raises(ValueError, match="its bits are missing"):
+        LevelEncoder(levels=state).fit(frame)
+    broken = [specs[0] | {"seen_bits": arrays[0][:-1]}, specs[1]]
+    with pytest.raises(ValueError, match="does not match its array"):
+        LevelEncoder(levels=broken).fit(frame)
+
+
+def test_a_million_distinct_levels_keep_the_model_file_small_and_fast(tmp_path) -> None:
+    """The limit: a column of 1,000,000 distinct IDs. Measured: header 22.6 KB, file 2.1 MB,
+    load 0.011 s (before the filter: every level in the header, 3.6 MB at 200k levels)."""
+    import struct
+    import time
+
+    import aekit
+
+    rng = np.random.default_rng(0)
+    n = 1_000_000
+    frame = pd.DataFrame(
+        {
+            "user": np.asarray([f"user-{i:07d}" for i in range(n)], dtype=object),
+            "amount": rng.gamma(2.0, 10.0, n),
+        }
+    )
+    model = aekit.Autoencoder(
+        max_epochs=1, batch_size=8192, categorical=["user"], random_state=0, verbose=0
+    ).fit(frame)
+    assert model.preprocessor_.kinds_["user"] == "categorical"
+    path = model.save(tmp_path / "ids.safetensors")
+    data = path.read_bytes()
+    header = struct.unpack("<Q", data[:8])[0]
+    start = time.perf_counter()
+    loaded = aekit.load(path)
+    seconds = time.perf_counter() - start
+    print(f"header {header / 1e3:.1f} KB, file {len(data) / 1e6:.2f} MB, load {seconds:.3f} s")
+    assert header < 64_000 and len(data) < 8_000_000
+    assert seconds < 1.0
+    sample = pd.concat([frame.sample(500, random_state=0), frame.head(3)])
+    np.testing.assert_array_equal(loaded.score_samples(sample), model.score_samples(sample))
+    fresh = pd.DataFrame({"user": ["user-x", "user-y"], "amount": [20.0, 20.0]})
+    encoded = loaded.preprocessor_.transform(fresh)
+    seen = loaded.preprocessor_.transform(frame.tail(2).assign(amount=20.0))
+    assert not np.array_equal(encoded, seen)  # new IDs go to the unseen input

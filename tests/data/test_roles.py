@@ -104,7 +104,7 @@ def test_left_out_columns_may_be_absent_when_scoring(orders: pd.DataFrame) -> No
 def test_state_round_trips_bit_for_bit(orders: pd.DataFrame) -> None:
     prep = fit_quietly(orders)
     state, arrays = prep.to_state()
-    assert state["version"] == 3 and state["calendar"] == [["hour", "weekday"]] * 2
+    assert state["version"] == 4 and state["calendar"] == [["hour", "weekday"]] * 2
     back = TablePreprocessor.from_state(state, arrays)
     np.testing.assert_array_equal(back.transform(orders), prep.transform(orders))
     assert back.roles_ == prep.roles_ and back.describe_columns() == prep.describe_columns()

@@ -307,7 +307,7 @@ def test_a_column_at_max_categories_is_exact(zipf: pd.DataFrame) -> None:
 def test_many_level_state_round_trips_bit_for_bit(zipf: pd.DataFrame) -> None:
     prep = TablePreprocessor(hash_buckets=5).fit(zipf)
     state, arrays = prep.to_state()
-    assert state["version"] == 3 and state["hash_buckets"] == 5
+    assert state["version"] == 4 and state["hash_buckets"] == 5
     rebuilt = TablePreprocessor.from_state(json.loads(json.dumps(state)), arrays)
     assert rebuilt.to_state()[0] == state
     probe = pd.concat([zipf, pd.DataFrame({"x": [0.0], "item": ["never"]})], ignore_index=True)
@@ -357,7 +357,7 @@ def test_version_1_states_still_load_with_their_old_outputs() -> None:
 
 
 def test_unknown_state_version_and_bad_parameters() -> None:
-    with pytest.raises(ValueError, match=r"state version 9 \(this aekit reads versions 1 to 3\)"):
+    with pytest.raises(ValueError, match=r"state version 9 \(this aekit reads versions 1 to 4\)"):
         TablePreprocessor.from_state({**VERSION_1, "version": 9}, {})
     frame = pd.DataFrame({"c": ["a", "b"]})
     with pytest.raises(ValueError, match=r"hash_buckets=0 must be an integer >= 1"):

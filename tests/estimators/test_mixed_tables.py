@@ -253,7 +253,7 @@ def test_many_level_detector_save_and_load_give_identical_scores(
     pd.testing.assert_frame_equal(loaded.explain(test), merchant_detector.explain(test))
     state = loaded.preprocessor_.to_state()[0]
     assert state == merchant_detector.preprocessor_.to_state()[0]
-    assert state["version"] == 3 and state["hash_buckets"] == 8
+    assert state["version"] == 4 and state["hash_buckets"] == 8
 
 
 # --- a streamed fit on a mixed Parquet table -----------------------------------------

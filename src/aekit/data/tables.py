@@ -53,7 +53,9 @@ from aekit.exceptions import InputError
 MISSING = "<missing>"  # the level a gap in a categorical column becomes
 MAX_CATEGORIES = 20
 HASH_BUCKETS = 8
-STATE_VERSION = 3  # 3: column roles, date-times; 2: LevelEncoder (hashed buckets); 1: OneHot
+# 4: many levels kept by a filter; 3: column roles, date-times; 2: LevelEncoder (hashed
+# buckets); 1: OneHot
+STATE_VERSION = 4
 _TRUE = {True, "True", "true", "TRUE", "1", "yes"}
 _FALSE = {False, "False", "false", "FALSE", "0", "no"}
 
@@ -492,8 +494,9 @@ class TablePreprocessor:
 
     # --- model files -------------------------------------------------------------------
 
-    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[np.float64]]]:
-        """JSON-ready settings and levels, and the fitted statistics as float64 arrays."""
+    def to_state(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """JSON-ready settings and levels, and the fitted statistics as float64 arrays (and
+        the uint8 bits of any seen-levels filter)."""
         named = self.transformer_.named_transformers_
         state: dict[str, Any] = {
             "version": STATE_VERSION,
@@ -511,7 +514,7 @@ class TablePreprocessor:
                 for n, r in self.roles_.items()
             },
         }
-        arrays: dict[str, NDArray[np.float64]] = {}
+        arrays: dict[str, NDArray[Any]] = {}
         if "numeric" in named:
             steps = named["numeric"].named_steps
             arrays["numeric.median"] = np.asarray(steps["impute"].statistics_, np.float64)
@@ -521,6 +524,8 @@ class TablePreprocessor:
             arrays["boolean.fill"] = np.asarray(named["boolean"].statistics_, np.float64)
         if "categorical" in named:
             state["categories"] = named["categorical"].to_state()
+            seen = named["categorical"].arrays().items()
+            arrays |= {f"categorical.{j}.seen": bits for j, bits in seen}
         if "datetime" in named:
             state["calendar"] = named["datetime"].to_state()
         return state, arrays
@@ -536,7 +541,7 @@ class TablePreprocessor:
         original's bit for bit.
         """
         version = state.get("version")
-        if version not in (1, 2, STATE_VERSION):
+        if version not in range(1, STATE_VERSION + 1):
             raise ValueError(
                 f"unknown table preprocessor state version {version!r} "
                 f"(this aekit reads versions 1 to {STATE_VERSION})"
@@ -553,6 +558,13 @@ class TablePreprocessor:
         self.dropped_ = list(state["dropped"])
         self.roles_ = _roles_of(state)
         levels = _levels_of_version_1(state) if version == 1 else state.get("categories")
+        if levels is not None:  # each filter's bits, saved as a tensor, back with its column
+            levels = [
+                spec | {"seen_bits": arrays[f"categorical.{j}.seen"]}
+                if f"categorical.{j}.seen" in arrays
+                else spec
+                for j, spec in enumerate(levels)
+            ]
         self.transformer_ = self._build(list(state["gappy"]), levels, state.get("calendar"))
         self.transformer_.fit(self._synthetic(list(state["gappy"])))
         named = self.transformer_.named_transformers_
