@@ -14,7 +14,8 @@ quality (held-out MSE vs PCA at a fixed time budget, 2-D k-NN), anomaly (ADBench
 methods), denoising (PSNR vs the seed network), inference (rows/s and peak memory on 1M
 rows), profile (where the loop's time goes, and an ablation of its choices) and tables
 (column roles: planted night-time orders and NAB's taxi counts, timestamp as calendar inputs
-vs as raw categories vs left out).
+vs as raw categories vs left out) and threads (aekit demo and an MNIST epoch, idle and beside
+a busy process, torch's thread count vs aekit's choice).
 """
 
 from __future__ import annotations
@@ -40,7 +41,16 @@ sys.path.insert(0, str(BENCH))
 import torch  # noqa: E402
 from _common import REPO, data_dir  # noqa: E402
 
-SECTIONS = ("speed", "quality", "anomaly", "denoising", "inference", "profile", "tables")
+SECTIONS = (
+    "speed",
+    "quality",
+    "anomaly",
+    "denoising",
+    "inference",
+    "profile",
+    "tables",
+    "threads",
+)
 QUICK_ADBENCH = ("14_glass", "42_WBC", "18_Ionosphere")
 
 
@@ -115,6 +125,12 @@ def run_tables(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
     return tables.run(data, n_rows=20_000, seeds=max(1, repeats))
 
 
+def run_threads(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import threads
+
+    return threads.run(data, rounds=1 if quick else max(1, repeats))
+
+
 RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
     "speed": run_speed,
     "quality": run_quality,
@@ -123,6 +139,7 @@ RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
     "inference": run_inference,
     "profile": run_profile,
     "tables": run_tables,
+    "threads": run_threads,
 }
 
 
@@ -181,6 +198,16 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
                 "bar": "(claim) 2-D k-NN accuracy of aekit codes above PCA's",
                 "measured": f"{best_ae:.3f} vs {knn['PCA']:.3f}",
                 "pass": best_ae > knn["PCA"],
+            }
+        )
+    if "threads" in results:
+        chosen = [r for r in results["threads"]["rows"] if r["setting"] == "aekit's choice"]
+        out.append(
+            {
+                "bar": "beside one busy process, aekit demo and an MNIST epoch take at most "
+                "1.5x their idle time",
+                "measured": ", ".join(f"{r['job']} {r['ratio']:.2f}x" for r in chosen),
+                "pass": all(r["ratio"] <= 1.5 for r in chosen),
             }
         )
     if "tables" in results:
@@ -266,6 +293,7 @@ def markdown(report: dict[str, Any]) -> str:
         "inference": ("Inference", "inference"),
         "profile": ("Where the training time goes", "loop_profile"),
         "tables": ("Tables as people have them: column roles", "tables"),
+        "threads": ("Threads on a shared machine", "threads"),
     }
     for name in SECTIONS:
         if name not in report["results"]:

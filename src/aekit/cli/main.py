@@ -81,6 +81,13 @@ def build_parser() -> argparse.ArgumentParser:
         )
         sub.add_argument("--quiet", action="store_true", help="no progress bars")
         sub.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+        sub.add_argument(
+            "--threads",
+            type=_positive_int,
+            metavar="N",
+            help="CPU threads to compute with (default: the CPUs free now; see "
+            "aekit.training.threads)",
+        )
         return sub
 
     fit = command("fit", "train a model on DATA and save it")
@@ -705,7 +712,10 @@ def _write(output: str, data: Any, *, columns: list[str] | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
+    from aekit.training.threads import set_threads
+
     args = build_parser().parse_args(argv)
+    previous = set_threads(args.threads) if args.threads is not None else None
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
@@ -718,7 +728,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"aekit: error: {_one_line(error)}", file=sys.stderr)
         return 1
+    finally:
+        if args.threads is not None:
+            set_threads(previous)
     return status
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return value
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kw: Any) -> None:

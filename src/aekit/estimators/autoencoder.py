@@ -44,6 +44,7 @@ from aekit.training import (
     train,
 )
 from aekit.training.checkpoint import LoopState
+from aekit.training.threads import compute_threads, work_of
 
 INFERENCE_BATCH = 4096  # rows per forward pass at inference: bounded memory, few calls
 # scikit-learn checks that float32 networks cannot pass to the letter, with the reason
@@ -423,10 +424,11 @@ class Autoencoder(
         """Apply ``fn`` (tensor -> tensor, of an eval-mode network) to ``x`` in chunks."""
         self.model_.eval()
         device = self._device()
-        outputs = [
-            fn(torch.from_numpy(chunk).to(device)).float().cpu().numpy()
-            for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))
-        ]
+        with compute_threads(work_of(self.model_, min(len(x), INFERENCE_BATCH))):
+            outputs = [
+                fn(torch.from_numpy(chunk).to(device)).float().cpu().numpy()
+                for chunk in np.array_split(x, max(1, -(-len(x) // INFERENCE_BATCH)))
+            ]
         out = np.concatenate(outputs) if outputs else np.empty((0,), np.float32)
         check_overflow(out, x)
         return out

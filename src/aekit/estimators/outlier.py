@@ -32,6 +32,7 @@ from aekit.models.corruption import check_noise
 from aekit.models.score import STATISTICS, TERMS, AnomalyScore
 from aekit.training import History, history_callback
 from aekit.training.checkpoint import LoopState
+from aekit.training.threads import compute_threads, work_of
 
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
@@ -540,7 +541,8 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         out = {name: np.empty(n, np.float64) for name in ("anomaly_score", *TERMS)}
         if per_feature:  # filled in place, batch by batch: no second copy of the output
             out["relative_error"] = np.empty((n, n_columns), np.float64)
-        with torch.inference_mode():
+        work = work_of(module, min(n, INFERENCE_BATCH))
+        with torch.inference_mode(), compute_threads(work):
             for lo in range(0, n, INFERENCE_BATCH):
                 batch = torch.from_numpy(x[lo : lo + INFERENCE_BATCH]).to(device)
                 terms = module.terms(batch, per_feature=per_feature)
@@ -897,7 +899,7 @@ def _inspect(
     parts: list[list[NDArray[np.float64]]] = [[], [], []]
     device = next(network.parameters()).device
     network.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), compute_threads(work_of(network, min(len(x), INFERENCE_BATCH))):
         for lo in range(0, len(x), INFERENCE_BATCH):
             outputs = network.inspect(torch.from_numpy(x[lo : lo + INFERENCE_BATCH]).to(device))
             for part, out in zip(parts, outputs, strict=True):

@@ -20,6 +20,7 @@ from aekit.training import distributed
 from aekit.training.callbacks import Callback, EarlyStopping, EpochEnd
 from aekit.training.checkpoint import LoopState
 from aekit.training.history import History
+from aekit.training.threads import TrainingThreads
 
 LR_SCHEDULES = ("constant", "cosine")
 
@@ -135,63 +136,69 @@ def train(
         )
     started = time.perf_counter() - history.fit_seconds
     loss_of = distributed.wrap(model, settings.device)  # DDP under torchrun, else training_loss
-    last_epoch = first_epoch if history.stopped_early else settings.max_epochs
-    for epoch in range(first_epoch, last_epoch):
-        model.train()
-        totals: dict[str, Tensor] = {}
-        n_batches = 0
-        with distributed.join(loss_of):  # ranks' shards may give different batch counts
-            for x in batches:  # a streamed source has no len(), so count
-                x = x.to(settings.device, non_blocking=True)
-                x_in = corrupt(
-                    x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
+    threads = TrainingThreads(model)  # what the machine can give now, asked every epoch
+    try:
+        last_epoch = first_epoch if history.stopped_early else settings.max_epochs
+        for epoch in range(first_epoch, last_epoch):
+            model.train()
+            totals: dict[str, Tensor] = {}
+            n_batches = 0
+            with distributed.join(loss_of):  # ranks' shards may give different batch counts
+                for x in batches:  # a streamed source has no len(), so count
+                    threads.first_batch(len(x))
+                    x = x.to(settings.device, non_blocking=True)
+                    x_in = corrupt(
+                        x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
+                    )
+                    terms = loss_of(x_in, x)
+                    optimizer.zero_grad(set_to_none=True)
+                    terms["loss"].backward()
+                    if settings.max_grad_norm is not None:
+                        torch.nn.utils.clip_grad_norm_(
+                            model.parameters(), settings.max_grad_norm, foreach=True
+                        )
+                    optimizer.step()
+                    for name, value in terms.items():  # summed on the device: no sync per batch
+                        totals[name] = (
+                            totals[name] + value.detach() if name in totals else value.detach()
+                        )
+                    n_batches += 1
+                    if stop is not None and stop.is_set():
+                        break
+            if stop is not None and stop.is_set():
+                history.interrupted = True  # the partial epoch is not recorded
+                break
+            if n_batches == 0:
+                raise ValueError("the training data produced no batches")
+            train_terms = distributed.mean_terms(totals, n_batches)  # averaged over ranks
+            lr = optimizer.param_groups[0]["lr"]
+            val_terms = evaluate(model, validation, settings) if validation is not None else None
+            if not all(math.isfinite(v) for v in train_terms.values()):
+                early_stopping.restore(model)
+                raise NonFiniteLossError(
+                    f"the training loss became {train_terms['loss']} at epoch {epoch + 1}; "
+                    f"try a lower learning_rate (now {settings.learning_rate:g}) or check the data "
+                    f"for extreme values"
                 )
-                terms = loss_of(x_in, x)
-                optimizer.zero_grad(set_to_none=True)
-                terms["loss"].backward()
-                if settings.max_grad_norm is not None:
-                    torch.nn.utils.clip_grad_norm_(
-                        model.parameters(), settings.max_grad_norm, foreach=True
-                    )
-                optimizer.step()
-                for name, value in terms.items():  # summed on the device: no sync per batch
-                    totals[name] = (
-                        totals[name] + value.detach() if name in totals else value.detach()
-                    )
-                n_batches += 1
-                if stop is not None and stop.is_set():
-                    break
-        if stop is not None and stop.is_set():
-            history.interrupted = True  # the partial epoch is not recorded
-            break
-        if n_batches == 0:
-            raise ValueError("the training data produced no batches")
-        train_terms = distributed.mean_terms(totals, n_batches)  # averaged over ranks
-        lr = optimizer.param_groups[0]["lr"]
-        val_terms = evaluate(model, validation, settings) if validation is not None else None
-        if not all(math.isfinite(v) for v in train_terms.values()):
-            early_stopping.restore(model)
-            raise NonFiniteLossError(
-                f"the training loss became {train_terms['loss']} at epoch {epoch + 1}; "
-                f"try a lower learning_rate (now {settings.learning_rate:g}) or check the data "
-                f"for extreme values"
+            history.record(train_terms, val_terms, lr)
+            if schedule is not None:
+                schedule.step()
+            history.fit_seconds = time.perf_counter() - started  # callbacks may budget time
+            state = (epoch + 1, history, optimizer, schedule, early_stopping, noise_rng, batches)
+            end = EpochEnd(
+                epoch + 1,
+                history,
+                model,
+                stopping=early_stopping(history, model) or epoch + 1 == settings.max_epochs,
+                capture=functools.partial(_capture, *state),
             )
-        history.record(train_terms, val_terms, lr)
-        if schedule is not None:
-            schedule.step()
-        history.fit_seconds = time.perf_counter() - started  # callbacks may budget time
-        state = (epoch + 1, history, optimizer, schedule, early_stopping, noise_rng, batches)
-        end = EpochEnd(
-            epoch + 1,
-            history,
-            model,
-            stopping=early_stopping(history, model) or epoch + 1 == settings.max_epochs,
-            capture=functools.partial(_capture, *state),
-        )
-        for callback in callbacks:  # each sees whether an earlier one asked to stop
-            end.stopping = bool(callback(end)) or end.stopping
-        if end.stopping:
-            break
+            for callback in callbacks:  # each sees whether an earlier one asked to stop
+                end.stopping = bool(callback(end)) or end.stopping
+            if end.stopping:
+                break
+            threads.epoch_end()  # a competitor may have started or stopped
+    finally:
+        threads.close()
     early_stopping.restore(model)
     model.eval()
     history.fit_seconds = time.perf_counter() - started
