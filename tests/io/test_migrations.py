@@ -57,6 +57,11 @@ def trained_with() -> dict[str, dict[str, Any]]:
     return params
 
 
+# The files were written on another CPU: float32 kernels (AVX2, AVX-512, AMX) sum in their own
+# order, so outputs agree to float32 rounding, not bit for bit.
+FLOAT32 = {"rtol": 1e-5, "atol": 1e-6}
+
+
 def format_of(path: Path) -> int:
     with safe_open(path, "pt") as f:
         return int(json.loads(f.metadata()["aekit"])["format_version"])
@@ -69,11 +74,10 @@ def test_a_format_1_autoencoder_gives_its_outputs(name, inputs, expected) -> Non
     model = aekit.load(path)
     assert type(model) is Autoencoder
     X = inputs[name]
-    np.testing.assert_allclose(model.transform(X), expected[f"{name}.transform"], rtol=1e-6)
-    np.testing.assert_allclose(model.reconstruct(X), expected[f"{name}.reconstruct"], rtol=1e-6)
-    np.testing.assert_allclose(
-        model.reconstruction_error(X), expected[f"{name}.reconstruction_error"], rtol=1e-6
-    )
+    for method in ("transform", "reconstruct", "reconstruction_error"):
+        np.testing.assert_allclose(
+            getattr(model, method)(X), expected[f"{name}.{method}"], **FLOAT32, err_msg=method
+        )
     if model.variational:
         np.testing.assert_array_equal(model.sample(4, random_state=0), expected[f"{name}.sample"])
 
@@ -108,9 +112,18 @@ def test_a_format_1_detector_gives_its_outputs(name, inputs, expected) -> None:
         "member0.transform": detector.estimators_[0].transform,
     }
     for method, call in methods.items():
-        np.testing.assert_allclose(
-            call(X), expected[f"{name}.{method}"], rtol=1e-6, atol=1e-9, err_msg=method
-        )
+        if method == "pvalues":  # some test rows are calibration rows: rounding breaks ties
+            cal = detector.calibration_scores_
+            changed = ~np.isclose(call(X), expected[f"{name}.pvalues"], rtol=0, atol=1e-12)
+            tied = np.isclose(detector.anomaly_score(X)[:, None], cal, rtol=1e-6).any(1)
+            assert not (changed & ~tied).any(), "a p-value changed beyond rounding"
+            np.testing.assert_allclose(
+                call(X), expected[f"{name}.pvalues"], atol=1.001 / (len(cal) + 1)
+            )
+        else:
+            np.testing.assert_allclose(
+                call(X), expected[f"{name}.{method}"], **FLOAT32, err_msg=method
+            )
 
 
 @pytest.mark.parametrize("name", ["detector", "table_detector"])
