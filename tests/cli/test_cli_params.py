@@ -182,3 +182,10 @@ def test_option_values_parse_from_their_declarations() -> None:
     with pytest.raises(ValueError, match="is not int >= 1"):
         declared["latent_dim"].parse("2.5")
     assert np.isclose(declared["learning_rate"].parse("1e-3"), 1e-3)
+
+
+def test_model_param_none_means_the_kinds_defaults(folder: Path) -> None:
+    # found by the fuzzing campaign: "--model-param none" raised a TypeError
+    aekit_cli("fit", "digits.csv", "-o", "plain.safetensors", "--model-param", "none",
+              "--max-epochs", "1", "--quiet", cwd=folder)  # fmt: skip
+    assert aekit.load(folder / "plain.safetensors").get_params()["model_params"] is None

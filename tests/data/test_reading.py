@@ -163,6 +163,14 @@ def test_a_corrupt_workbook_is_one_clear_error(tmp_path: Path) -> None:
         read_data(path)
 
 
+def test_a_truncated_npz_is_one_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "arrays.npz"
+    np.savez(path, X=np.zeros((5, 3)))
+    path.write_bytes(path.read_bytes()[:40])  # found by the fuzzing campaign: BadZipFile
+    with pytest.raises(InputError, match=r"could not read .*arrays\.npz as npz"):
+        read_data(path)
+
+
 def test_empty_and_unsupported_files_are_refused(tmp_path: Path) -> None:
     empty = tmp_path / "empty.csv"
     empty.write_text("a;b\n")

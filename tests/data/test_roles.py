@@ -167,6 +167,10 @@ def test_an_unparseable_date_when_scoring_names_the_column(orders: pd.DataFrame)
     gap = orders.copy()
     gap.loc[3, "when"] = None
     assert np.isfinite(prep.transform(gap)).all()
+    ancient = orders.copy()  # found by the fuzzing campaign: OutOfBoundsDatetime
+    ancient.loc[3, "when"] = "05/02/0001 10:00"
+    with pytest.raises(InputError, match=r"column 'when' was dates .* '05/02/0001 10:00'"):
+        prep.transform(ancient)
 
 
 def test_roles_of_single_columns() -> None:

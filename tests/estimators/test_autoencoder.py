@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -170,12 +172,28 @@ def fitted(digits_split):
         (np.zeros((0, 3)), "0 sample"),
         (np.array([["a", "b"], ["c", "d"]]), "X must hold numbers"),
         (np.zeros((2, 1, 1, 3, 3)), r"expected rows .* or images"),
+        (np.zeros((4, 6, 0, 5)), r"samples of shape \(6, 0, 5\), which hold no values"),  # fuzzing
         ([[1.0, 2.0], [3.0]], "rectangular"),
+        (pd.DataFrame(index=range(5)), "5 rows and no columns"),  # fuzzing
+        (pd.DataFrame(np.zeros((3, 2)), columns=["a", "a"]), "duplicate column names 'a'"),
     ],
 )
 def test_bad_input_to_fit_gets_a_clear_value_error(X, match):
     with pytest.raises(ValueError, match=match):
         Autoencoder(max_epochs=1).fit(X)
+
+
+def test_a_network_larger_than_memory_is_refused_before_allocating(digits_split):
+    started = time.perf_counter()  # found by the fuzzing campaign: latent_dim=10**6 took 15 GB
+    with pytest.raises(ValueError, match=r"latent_dim=1000000000 has [\d,]+ parameters: .* GB"):
+        Autoencoder(latent_dim=10**9, max_epochs=1).fit(digits_split[0][:50])
+    assert time.perf_counter() - started < 5
+
+
+def test_a_range_beyond_float32_is_refused_by_minmax_scaling():
+    X = np.array([[3.3e38, 0.0], [-3.3e38, 1.0]])  # a range of 6.6e38 is inf in float32
+    with pytest.raises(ValueError, match=r"minmax scaling needs .* finite, non-zero scale"):
+        Autoencoder(max_epochs=1, scale="minmax").fit(X)
 
 
 def test_strings_and_gaps_in_a_frame_go_through_the_table_preprocessing():

@@ -296,6 +296,15 @@ def test_old_member_parameters_get_a_clear_error() -> None:
         AnomalyDetector(max_epochs=2)  # type: ignore[call-arg]
 
 
+def test_a_score_gaussian_larger_than_memory_is_refused_before_training(cardio: Data) -> None:
+    # found by the fuzzing campaign: latent_dim=10**6 trained, then asked numpy for 7 TiB
+    detector = AnomalyDetector(n_estimators=2, random_state=0)
+    detector.set_params(estimator__latent_dim=10**5, estimator__max_epochs=1)
+    with pytest.raises(ValueError, match=r"Gaussian of 100,000 code .* needs 240.0 GB"):
+        detector.fit(cardio[0][:60])
+    assert not hasattr(detector, "estimators_")
+
+
 def test_max_samples_bounds_each_members_rows(cardio: Data) -> None:
     X, _ = cardio
     n_train = len(X) - round(0.2 * len(X))

@@ -102,3 +102,75 @@ def test_huge_declared_tensor_is_refused_without_allocating(saved, tmp_path):
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
     with pytest.raises(ModelFileError, match="unreadable tensors"):
         aekit.load(path)
+
+
+def reforge(path, target, change):
+    """Copy ``path`` to ``target`` after ``change(header, tensors)``, with the checksum made
+    right again: a file edited by someone who knows the format, or a faulty writer."""
+    from safetensors.torch import load, save
+
+    from aekit.io.model_file import _checksum
+
+    data = path.read_bytes()
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(json.loads(data[8 : 8 + n])["__metadata__"]["aekit"])
+    tensors = load(data)
+    change(header, tensors)
+    header.pop("sha256")
+    header["sha256"] = _checksum(header, tensors)
+    target.write_bytes(save(tensors, metadata={"aekit": json.dumps(header)}))
+    return target
+
+
+@pytest.fixture(scope="module")
+def saved_detector(tmp_path_factory):
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    table = pd.DataFrame({"amount": rng.gamma(2, 10, 120), "city": rng.choice(["a", "b"], 120)})
+    detector = aekit.AnomalyDetector(n_estimators=2, random_state=0)
+    detector.set_params(estimator__max_epochs=1, estimator__model_params={"hidden_dims": (4,)})
+    path = tmp_path_factory.mktemp("detector") / "detector.safetensors"
+    detector.fit(table).save(path)
+    return path
+
+
+def _empty(name):
+    def change(header, tensors):
+        tensors[name] = tensors[name].reshape(-1)[:0].clone()
+
+    return change
+
+
+def _nan(name):
+    def change(header, tensors):
+        tensors[name] = torch.full_like(tensors[name], float("nan"))
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("change", "match"),
+    [  # each found by the fuzzing campaign: loaded, then a raw error (or NaN) when scoring
+        (_empty("score.latent_weight"), r"score statistic latent_weight has shape \(0,\)"),
+        (_empty("score.code_mean"), r"code_mean holds 0 members' statistics for 2 networks"),
+        (_empty("fitted.preprocessor.numeric.median"), r"SimpleImputer.statistics_ has shape"),
+        (lambda h, t: h["params"]["estimator"].update(params=[]), "parameters are a list"),
+        (_nan("fitted.scaler.scale"), "scaling needs a finite offset and a finite, non-zero"),
+    ],
+)
+def test_forged_statistics_with_a_valid_checksum_are_refused(
+    saved_detector, tmp_path, change, match
+):
+    path = reforge(saved_detector, tmp_path / "forged.safetensors", change)
+    with pytest.raises(ModelFileError, match=match):
+        aekit.load(path)
+
+
+def test_a_forged_huge_network_is_refused_before_allocating(saved, tmp_path):
+    def change(header, tensors):
+        header["config"]["latent_dim"] = 10**9
+
+    path = reforge(saved, tmp_path / "huge.safetensors", change)
+    with pytest.raises(ModelFileError, match=r"latent_dim=1000000000 has [\d,]+ parameters"):
+        aekit.load(path)

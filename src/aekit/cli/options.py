@@ -73,11 +73,9 @@ def given_params(args: argparse.Namespace) -> dict[str, Any]:
     """The estimator parameters the user typed, by name (settings merged into one dict)."""
     names = set(autoencoder_params()) | set(detector_params())
     given = {name: value for name, value in vars(args).items() if name in names}
-    if "model_params" in given:
-        merged: dict[str, Any] = {}
-        for setting in given["model_params"]:
-            merged |= setting
-        given["model_params"] = merged
+    if "model_params" in given:  # "--model-param none" alone: the kind's defaults
+        settings = [setting for setting in given["model_params"] if setting is not None]
+        given["model_params"] = {k: v for s in settings for k, v in s.items()} or None
     return given
 
 

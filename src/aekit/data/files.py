@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -76,7 +77,7 @@ def read_data(
             return _read_npz(path, key)
         if suffix in IMAGE_SUFFIXES:
             return read_images([path])
-    except (ValueError, OSError, EOFError) as error:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
         if isinstance(error, InputError):
             raise
         raise InputError(f"could not read {path} as {suffix[1:]}: {error}") from None

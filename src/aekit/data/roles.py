@@ -136,7 +136,8 @@ def text_date_format(text: Any) -> str | None:
 def parse_dates(values: Any, date_format: str | None) -> Any:
     """``values`` (a Series) as naive datetime64[ns] in their own wall-clock time; NaT
     where a value does not parse. Time zones are dropped after conversion to the
-    values' own offset (a reading at 09:00+02:00 is at 09:00)."""
+    values' own offset (a reading at 09:00+02:00 is at 09:00). Dates beyond what
+    nanoseconds hold (before 1677, after 2262) are NaT too."""
     import pandas as pd
 
     if str(values.dtype).startswith("datetime64") or getattr(values.dtype, "kind", "") == "M":
@@ -149,4 +150,6 @@ def parse_dates(values: Any, date_format: str | None) -> Any:
             parsed = pd.to_datetime(text, format=date_format, errors="coerce", utc=True)
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_localize(None)
+    if parsed.dtype != "datetime64[ns]":  # years before 1677 or after 2262 do not fit in ns
+        parsed = parsed.where(parsed.between(pd.Timestamp.min, pd.Timestamp.max))
     return parsed.astype("datetime64[ns]")

@@ -26,6 +26,19 @@ class Scaler:
     offset: NDArray[np.float32]  # broadcasts against one sample
     scale: NDArray[np.float32]
 
+    def __post_init__(self) -> None:
+        if self.method not in SCALE_METHODS[1:]:
+            raise ValueError(f"scaling method {self.method!r} is not one of {SCALE_METHODS[1:]}")
+        offset, scale = np.asarray(self.offset), np.asarray(self.scale)
+        if offset.shape != scale.shape:
+            raise ValueError(f"scaling offset {offset.shape} and scale {scale.shape} differ")
+        if not (np.isfinite(offset).all() and np.isfinite(scale).all() and (scale != 0).all()):
+            raise InputError(
+                f"{self.method} scaling needs a finite offset and a finite, non-zero scale; "
+                f"got offset in [{offset.min():.3g}, {offset.max():.3g}] and scale in "
+                f"[{scale.min():.3g}, {scale.max():.3g}] (values beyond float32's range?)"
+            )
+
     @classmethod
     def fit(cls, X: NDArray[np.float32], method: str = "auto") -> Scaler:
         """Fit on ``X`` of shape ``(n_samples, *sample_shape)``."""
@@ -48,11 +61,12 @@ class Scaler:
             scale = np.where(scale > 0, scale, fallback)
         scale = np.where(np.abs(scale) > 1e-12 * np.maximum(np.abs(offset), 1), scale, 1.0)
         shape = sample_shape if np.ndim(offset) else ()
-        return cls(
-            method,
-            np.asarray(offset, np.float32).reshape(shape),
-            np.asarray(scale, np.float32).reshape(shape),
-        )
+        with np.errstate(over="ignore"):  # a range beyond float32 is refused by __post_init__
+            return cls(
+                method,
+                np.asarray(offset, np.float32).reshape(shape),
+                np.asarray(scale, np.float32).reshape(shape),
+            )
 
     @property
     def unit_range(self) -> bool:

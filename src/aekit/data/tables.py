@@ -48,6 +48,7 @@ from aekit.data.calendar import describe as describe_calendar
 from aekit.data.levels import OTHER as OTHER  # what inverse_transform writes for unseen
 from aekit.data.levels import LevelEncoder
 from aekit.data.roles import Role, column_role, parse_dates
+from aekit.data.validation import check_column_names, shown_names
 from aekit.exceptions import InputError
 
 MISSING = "<missing>"  # the level a gap in a categorical column becomes
@@ -62,10 +63,6 @@ _FALSE = {False, "False", "false", "FALSE", "0", "no"}
 
 def _inputs(n: int) -> str:
     return f"{n} input" + ("" if n == 1 else "s")
-
-
-def _shown(names: list[str]) -> str:
-    return ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
 
 
 def is_table(X: Any) -> bool:
@@ -138,18 +135,16 @@ class TablePreprocessor:
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < least:
                 raise ValueError(f"{option}={value!r} must be an integer >= {least}")
         frame = _as_frame(frame)
+        check_column_names(frame)
         names = [str(c) for c in frame.columns]
-        if len(set(names)) != len(names):
-            twice = sorted({n for n in names if names.count(n) > 1})
-            raise InputError(f"X has duplicate column names {_shown(twice)}")
         if len(frame) == 0:
             raise InputError("X has 0 samples; at least 1 is needed")
         for option, listed in (("categorical", self.categorical), ("ignore", self.ignore)):
             unknown = [c for c in listed if c not in names]
             if unknown:
                 raise InputError(
-                    f"{option}= names columns {_shown(unknown)} that X does not have; "
-                    f"its columns are {_shown(names)}"
+                    f"{option}= names columns {shown_names(unknown)} that X does not have; "
+                    f"its columns are {shown_names(names)}"
                 )
         by_name = dict(zip(names, frame.columns, strict=True))
         self.roles_ = {n: self._role(frame[by_name[n]], n) for n in names}
@@ -265,7 +260,7 @@ class TablePreprocessor:
         """Raise ``InputError`` listing the missing and the unexpected columns of ``frame``."""
         if not (hasattr(frame, "columns") and hasattr(frame, "dtypes")):
             raise InputError(
-                f"this model was fitted on a table with columns {_shown(self.columns_)}; "
+                f"this model was fitted on a table with columns {shown_names(self.columns_)}; "
                 f"give a pandas DataFrame with those columns, not {type(frame).__name__}"
             )
         names = [str(c) for c in frame.columns]
@@ -275,12 +270,12 @@ class TablePreprocessor:
         if missing or extra:
             parts = []
             if missing:
-                parts.append(f"missing columns {_shown(missing)}")
+                parts.append(f"missing columns {shown_names(missing)}")
             if extra:
-                parts.append(f"unexpected columns {_shown(extra)}")
+                parts.append(f"unexpected columns {shown_names(extra)}")
             raise InputError(
                 f"X does not match the training columns: {'; '.join(parts)} "
-                f"(expected {_shown(self.columns_)})"
+                f"(expected {shown_names(self.columns_)})"
             )
 
     def transform(self, frame: Any) -> NDArray[np.float32]:
@@ -570,11 +565,11 @@ class TablePreprocessor:
         named = self.transformer_.named_transformers_
         if "numeric" in named:
             steps = named["numeric"].named_steps
-            steps["impute"].statistics_ = np.asarray(arrays["numeric.median"], np.float64)
-            steps["scale"].center_ = np.asarray(arrays["numeric.center"], np.float64)
-            steps["scale"].scale_ = np.asarray(arrays["numeric.scale"], np.float64)
+            _restore(steps["impute"], "statistics_", arrays["numeric.median"])
+            _restore(steps["scale"], "center_", arrays["numeric.center"])
+            _restore(steps["scale"], "scale_", arrays["numeric.scale"])
         if "boolean" in named:
-            named["boolean"].statistics_ = np.asarray(arrays["boolean.fill"], np.float64)
+            _restore(named["boolean"], "statistics_", arrays["boolean.fill"])
         return self
 
     def _synthetic(self, gappy: list[str]) -> Any:
@@ -657,6 +652,18 @@ def _numbers(series: Any, name: str) -> NDArray[np.float64]:
         rows = np.flatnonzero(np.isinf(out))[:5].tolist()
         raise InputError(f"column {name!r} holds infinity (rows {rows}); clip or drop it first")
     return out
+
+
+def _restore(step: Any, attribute: str, saved: NDArray[Any]) -> None:
+    """Give a step fitted on synthetic rows its saved statistics, which must be as many."""
+    values = np.asarray(saved, np.float64)
+    fitted = np.shape(getattr(step, attribute))
+    if values.shape != fitted:
+        raise ValueError(
+            f"saved {type(step).__name__}.{attribute} has shape {values.shape}; "
+            f"the columns need {fitted}"
+        )
+    setattr(step, attribute, values)
 
 
 def _dates(series: Any, name: str, date_format: str | None) -> Any:

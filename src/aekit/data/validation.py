@@ -58,6 +58,21 @@ def check_finite(X: NDArray[np.float32], names: Any = None) -> None:
     )
 
 
+def check_column_names(frame: Any) -> None:
+    """A DataFrame needs at least one column, and no name twice."""
+    names = [str(c) for c in frame.columns]
+    if not names:
+        raise InputError(f"X is a DataFrame of {len(frame)} rows and no columns; expected features")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InputError(f"X has duplicate column names {shown_names(twice)}")
+
+
+def shown_names(names: list[str]) -> str:
+    """Column names for an error message: quoted, the first 20."""
+    return ", ".join(repr(n) for n in names[:20]) + (" ..." if len(names) > 20 else "")
+
+
 def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArray[np.float32]:
     """Check ``X`` and return it as a C-contiguous float32 array ``(n_samples, *sample_shape)``.
 
@@ -67,6 +82,8 @@ def validate_samples(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArra
     otherwise it checks X against them.
     """
     check_numeric_columns(X)
+    if _is_dataframe(X):
+        check_column_names(X)
     if not hasattr(X, "shape") and not _is_dataframe(X):
         try:
             X = np.asarray(X)
@@ -94,6 +111,8 @@ def _validate_images(estimator: BaseEstimator, X: Any, *, reset: bool) -> NDArra
         )
     X = check_array(X, dtype=np.float32, allow_nd=True, ensure_all_finite=False, order="C")
     n_values = math.prod(X.shape[1:])
+    if n_values == 0:
+        raise InputError(f"X has samples of shape {X.shape[1:]}, which hold no values")
     if reset:
         estimator.n_features_in_ = n_values
         if hasattr(estimator, "feature_names_in_"):

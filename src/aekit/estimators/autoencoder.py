@@ -790,6 +790,8 @@ def preprocessing_from_file(
     """Inverse of ``preprocessing_to_file``: ``(sample_shape_, scaler_, preprocessor_)``."""
     shape = tuple(int(s) for s in state["sample_shape_"])
     scaler = Scaler(state["scaler_method"], arrays["scaler.offset"], arrays["scaler.scale"])
+    if np.broadcast_shapes(scaler.offset.shape, shape) != shape:
+        raise ValueError(f"scaling statistics {scaler.offset.shape} do not fit samples {shape}")
     table = None
     if state.get("preprocessor") is not None:
         prefix = "preprocessor."

@@ -30,6 +30,7 @@ from aekit.estimators.parameters import AnomalyDetectorParams
 from aekit.models import BaseAE
 from aekit.models.corruption import check_noise
 from aekit.models.score import STATISTICS, TERMS, AnomalyScore
+from aekit.models.size import check_memory
 from aekit.training import History, history_callback
 from aekit.training.checkpoint import LoopState
 from aekit.training.threads import compute_threads, work_of
@@ -256,6 +257,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         template = clone(self.estimator if self.estimator is not None else self.default_estimator())
         template._validate_params()
         check_noise(template.noise, template.noise_level)
+        check_gaussian_fits(int(template.latent_dim))  # before training, not after
         for name in ("offset_", "score_module_", "calibration_scores_", "training_scores_"):
             self.__dict__.pop(name, None)  # a refit's checkpoints must not show the last fit
         if is_table_path(X):  # bounded memory: the members train on a sample anyway
@@ -920,6 +922,16 @@ def _mahalanobis(
     return np.asarray(np.einsum("ij,ij->i", d @ precision, d), dtype=np.float64)
 
 
+def check_gaussian_fits(width: int) -> None:
+    """A ``width``-dimensional Gaussian needs its covariance, the inverse's work copy and
+    the precision: three ``width x width`` float64 matrices."""
+    check_memory(
+        3 * width * width * 8,
+        f"the score's Gaussian of {width:,} code or hidden values needs",
+        "(covariance and precision matrices)",
+    )
+
+
 def _gaussian(
     features: NDArray[np.float64], ridge: float
 ) -> tuple[NDArray[np.float64], NDArray[np.float64], float]:
@@ -927,6 +939,7 @@ def _gaussian(
 
     ``ridge`` (relative to the mean variance) keeps a collapsed direction from dividing by 0.
     """
+    check_gaussian_fits(features.shape[1])
     centre = features.mean(axis=0)
     covariance = np.atleast_2d(np.cov(features, rowvar=False, bias=True))
     diagonal = ridge * float(np.trace(covariance)) / len(covariance) + 1e-12

@@ -170,7 +170,7 @@ def _rebuild(
         return cls._from_file(header, tensors, checkpoint=checkpoint)
     except ModelFileError as error:
         raise ModelFileError(f"{path}: {error}") from None
-    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as error:
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError, AttributeError) as error:
         raise ModelFileError(f"{path} could not be rebuilt: {error}") from None
 
 
@@ -202,6 +202,8 @@ def params_from_json(cls: type, params: dict[str, Any]) -> dict[str, Any]:
     """Saved parameters as ``cls.__init__`` takes them, read through their declarations."""
     from aekit.params import parameters
 
+    if not isinstance(params, dict):
+        raise ModelFileError(f"{cls.__name__} parameters are a {type(params).__name__}, not a dict")
     declared = parameters(cls)
     unknown = sorted(set(params) - set(declared))
     if unknown:

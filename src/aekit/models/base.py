@@ -17,6 +17,7 @@ from aekit.losses import (
 from aekit.models._layers import ACTIVATIONS, init_weights
 from aekit.models._registry import model_class
 from aekit.models.latent import SPARSITY_PENALTIES, Bottleneck, LatentCode, build_bottleneck
+from aekit.models.size import check_fits, parameter_count
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,11 @@ def build_model(kind: str, config: ModelConfig | dict[str, Any], *, init: str) -
             raise ValueError(f"unknown {kind!r} configuration keys: {', '.join(sorted(unknown))}")
         config = cls.config_class(**config)
     cls.check_input_shape(config.input_shape)
+    check_fits(
+        parameter_count(cls, config),
+        f"a {kind!r} network for samples of shape {tuple(config.input_shape)} with "
+        f"latent_dim={config.latent_dim}",
+    )
     model = cls(config)
     init_weights(model, init)
     return model

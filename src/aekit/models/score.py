@@ -90,6 +90,31 @@ class AnomalyScore(nn.Module):
                 )
             self.register_buffer(name, value)
         self.register_buffer("group", group, persistent=False)
+        self._check_shapes()
+
+    def _check_shapes(self) -> None:
+        """Each statistic's shape must fit the networks (a forged file could say otherwise)."""
+        first: BaseAE = self.networks[0]  # type: ignore[assignment]
+        m, latent = self.n_members, first.config.latent_dim
+        columns = first.config.n_inputs if self.group is None else self.group.shape[1]
+        hidden = self.hidden_mean.shape[-1] if self.hidden_mean.ndim == 2 else -1
+        expected = {
+            "error_scale": (m, columns),
+            "code_mean": (m, latent),
+            "code_precision": (m, latent, latent),
+            "code_scale": (m,),
+            "hidden_mean": (m, hidden),
+            "hidden_precision": (m, hidden, hidden),
+            "hidden_scale": (m,),
+            "latent_weight": (),
+            "hidden_weight": (),
+        }
+        for name, shape in expected.items():
+            if tuple(getattr(self, name).shape) != shape:
+                raise ValueError(
+                    f"score statistic {name} has shape {tuple(getattr(self, name).shape)}; "
+                    f"the networks need {shape}"
+                )
 
     @property
     def n_members(self) -> int:
