@@ -163,6 +163,13 @@ def test_a_corrupt_workbook_is_one_clear_error(tmp_path: Path) -> None:
         read_data(path)
 
 
+def test_rows_longer_than_the_header_are_refused_not_shifted(tmp_path: Path) -> None:
+    path = tmp_path / "short_header.csv"  # pandas took column 1 as the index: names shifted
+    path.write_text("a,b\n1,2,3\n4,5,6\n")
+    with pytest.raises(InputError, match=r"more fields than the header's 2 names"):
+        read_data(path)
+
+
 def test_a_truncated_npz_is_one_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "arrays.npz"
     np.savez(path, X=np.zeros((5, 3)))

@@ -81,6 +81,20 @@ def test_kinds_shapes_and_groups(fitted: TablePreprocessor, table: pd.DataFrame)
     assert fitted.group_matrix().sum(axis=0).tolist() == [2, 1, 5, 28, 1, 2]
 
 
+@pytest.mark.parametrize("index", [np.arange(100, 700), np.full(600, 5)])
+def test_rows_are_taken_by_position_whatever_the_index(
+    table: pd.DataFrame, index: np.ndarray
+) -> None:
+    # found by the fuzzing campaign: dates were aligned on the index, so a shifted index
+    # gave NaT (imputed) dates silently, a duplicated one a pandas reindex error
+    dated = table.assign(when=pd.date_range("2024-01-01", periods=len(table), freq="7h"))
+    fitted = TablePreprocessor().fit(dated)
+    relabelled = dated.set_axis(index)
+    np.testing.assert_array_equal(fitted.transform(relabelled), fitted.transform(dated))
+    refitted = TablePreprocessor().fit(relabelled)
+    np.testing.assert_array_equal(refitted.transform(relabelled), fitted.transform(dated))
+
+
 def test_scaling_is_robust_to_an_outlier(table: pd.DataFrame) -> None:
     spiked = table.copy()
     spiked.loc[5, "volume"] = 1e12

@@ -17,6 +17,7 @@ import math
 import os
 import shutil
 import tempfile
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,13 +151,25 @@ def _read_csv(path: Path, dialect: CsvDialect) -> Any:
         if dialect.decimal != ".":
             rows = [[v.replace(dialect.decimal, ".") for v in row] for row in rows]
         return np.asarray(rows, dtype=np.float32)
-    return pandas.read_csv(
-        path,
-        sep=dialect.sep,
-        decimal=dialect.decimal,
-        encoding=dialect.encoding,
-        quotechar=dialect.quotechar,
-    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", pandas.errors.ParserWarning)
+        frame = pandas.read_csv(
+            path,
+            sep=dialect.sep,
+            decimal=dialect.decimal,
+            encoding=dialect.encoding,
+            quotechar=dialect.quotechar,
+            index_col=False,  # never the first column as the index, shifting every name
+        )
+    if any("header or names does not match" in str(w.message) for w in caught):
+        raise InputError(
+            f"could not read {path}: its rows hold more fields than the header's "
+            f"{len(frame.columns)} names (a header cell missing, or a {dialect.sep!r} at the "
+            f"end of each row); fix the header or the rows"
+        )
+    for w in caught:
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return frame
 
 
 def _read_excel(path: Path, sheet: str | int | None) -> Any:

@@ -292,6 +292,7 @@ class TablePreprocessor:
         categories as strings (``"<missing>"`` for gaps), date-times as datetime64 (NaT)."""
         import pandas as pd
 
+        frame = frame.reset_index(drop=True)  # rows by position: any index, even duplicated
         by_name = {str(c): c for c in frame.columns}
         columns: dict[str, Any] = {}
         for name in self.columns_:
