@@ -157,6 +157,8 @@ def _nan(name):
         (_empty("fitted.preprocessor.numeric.median"), r"SimpleImputer.statistics_ has shape"),
         (lambda h, t: h["params"]["estimator"].update(params=[]), "parameters are a list"),
         (_nan("fitted.scaler.scale"), "scaling needs a finite offset and a finite, non-zero"),
+        (lambda h, t: h["fitted"].update(offset_="nan"), "offset_ holds NaN or infinity"),
+        (_nan("fitted.calibration_scores"), "calibration_scores holds NaN"),
     ],
 )
 def test_forged_statistics_with_a_valid_checksum_are_refused(

@@ -786,7 +786,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         unfinished one may have no score yet."""
         from aekit.estimators.autoencoder import preprocessing_from_file
         from aekit.exceptions import ModelFileError
-        from aekit.io.model_file import params_from_json, with_prefix
+        from aekit.io.model_file import finite, params_from_json, with_prefix
 
         params = dict(body["params"])
         spec = params.pop("estimator")
@@ -827,9 +827,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             [m.model_ for m in detector.estimators_], statistics, group=detector._group()
         )
         detector.score_module_ = module.eval()
-        detector.offset_ = float(fitted["offset_"])
-        detector.calibration_scores_ = np.asarray(arrays["calibration_scores"], np.float64)
-        detector.training_scores_ = np.asarray(arrays["training_scores"], np.float64)
+        detector.offset_ = float(finite(fitted["offset_"], "offset_"))
+        for name in ("calibration_scores", "training_scores"):  # sorted ranks: inf is fine
+            setattr(detector, f"{name}_", finite(arrays[name], name, infinity=True))
         return detector
 
     @classmethod

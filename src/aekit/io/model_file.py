@@ -211,6 +211,18 @@ def params_from_json(cls: type, params: dict[str, Any]) -> dict[str, Any]:
     return {name: declared[name].from_json(value) for name, value in params.items()}
 
 
+def finite(value: Any, name: str, *, infinity: bool = False) -> NDArray[np.float64]:
+    """``value`` as float64 numbers, none NaN (nor infinite unless ``infinity``): a fitted
+    statistic read from a file."""
+    try:
+        values = np.asarray(value, np.float64)
+    except (TypeError, ValueError):
+        raise ModelFileError(f"{name} is {str(value)[:40]!r}, not numbers") from None
+    if np.isnan(values).any() or (not infinity and np.isinf(values).any()):
+        raise ModelFileError(f"{name} holds NaN{'' if infinity else ' or infinity'}")
+    return values
+
+
 def as_tensors(arrays: dict[str, NDArray[Any]], prefix: str) -> dict[str, torch.Tensor]:
     """Arrays as contiguous tensors named ``prefix + name``."""
     return {f"{prefix}{k}": torch.from_numpy(np.ascontiguousarray(v)) for k, v in arrays.items()}
