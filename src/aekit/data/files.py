@@ -162,6 +162,7 @@ def _read_csv(path: Path, dialect: CsvDialect) -> Any:
             index_col=False,  # never the first column as the index, shifting every name
         )
     if any("header or names does not match" in str(w.message) for w in caught):
+        check_not_one_column(frame.iloc[:0], str(path))  # a header 'a;b' read with sep=','
         raise InputError(
             f"could not read {path}: its rows hold more fields than the header's "
             f"{len(frame.columns)} names (a header cell missing, or a {dialect.sep!r} at the "
