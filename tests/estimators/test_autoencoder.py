@@ -74,6 +74,14 @@ def test_sample_needs_a_variational_model(digits_split):
         ae.sample(3)
 
 
+def test_sample_counts_are_checked_before_allocating(digits_split):
+    vae = Autoencoder(variational=True, max_epochs=1, random_state=0).fit(digits_split[0][:100])
+    with pytest.raises(ValueError, match=r"sample\(10000000000000\) needs .* draw fewer"):
+        vae.sample(10**13)  # found by the fuzzing campaign: a MemoryError from numpy
+    with pytest.raises(ValueError, match="n_samples=True must be a positive integer"):
+        vae.sample(True)
+
+
 def test_images_in_images_out(digit_images):
     for kind in ("dense", "conv"):
         ae = Autoencoder(kind, latent_dim=4, max_epochs=2, random_state=0).fit(digit_images)

@@ -14,7 +14,7 @@ and must end in a correct result or one clear error, within ``TIME_LIMIT`` secon
   file left behind.
 
     python tests/reliability/fuzzing.py --inputs 10000      # the campaign, with counts
-    python tests/reliability/fuzzing.py --target files --seed 123   # one input again
+    python tests/reliability/fuzzing.py --target data-files --seed 123 --inputs 1  # one again
 """
 
 from __future__ import annotations
@@ -338,11 +338,16 @@ def fit_target(rng: np.random.Generator, folder: Path) -> None:
         detector = AnomalyDetector(n_estimators=2, random_state=0)
         member = {k: v for k, v in params.items() if k != "random_state"}
         detector.set_params(**{f"estimator__{k}": v for k, v in member.items()})
-        detector.fit(X)
-        checked(detector.decision_function(X), len(X), "decision_function")
+        if rng.random() < 0.5:
+            checked(detector.fit_predict(X), len(X), "fit_predict")
+        else:
+            checked(detector.fit(X).decision_function(X), len(X), "decision_function")
         return
-    model = Autoencoder(**params).fit(X)
-    checked(model.transform(X), len(X), "transform")
+    model = Autoencoder(**params)
+    if rng.random() < 0.5:
+        checked(model.fit_transform(X), len(X), "fit_transform")
+    else:
+        checked(model.fit(X).transform(X), len(X), "transform")
     checked(model.score_samples(X), len(X), "score_samples")
 
 
@@ -382,18 +387,28 @@ def fitted(name: str) -> Any:
     return _FITTED[name]
 
 
-METHODS = {
+METHODS = {  # every public method that takes data
     "array": [
         "transform",
         "inverse_transform",
         "reconstruct",
         "score_samples",
+        "score",
         "denoise",
+        "corrupt",
         "reconstruction_error",
+        "network_inputs",
+        "network_outputs",
     ],
-    "vae": ["transform", "inverse_transform", "score_samples", "interpolate"],
-    "table": ["transform", "reconstruct", "score_samples", "reconstruction_error"],
-    "images": ["transform", "reconstruct", "score_samples", "denoise"],
+    "vae": ["transform", "inverse_transform", "score_samples", "interpolate", "sample"],
+    "table": [
+        "transform",
+        "reconstruct",
+        "score_samples",
+        "reconstruction_error",
+        "network_inputs",
+    ],
+    "images": ["transform", "reconstruct", "score_samples", "denoise", "corrupt"],
     "detector": [
         "decision_function",
         "predict",
@@ -401,8 +416,14 @@ METHODS = {
         "explain",
         "score_samples",
         "anomaly_score",
+        "score_parts",
+        "relative_error",
+        "code_distance",
+        "hidden_distance",
+        "network_inputs",
     ],
 }
+HOSTILE_COUNTS = [0, 1, 3, -1, 2.5, "3", None, True, 10**5, 10**13]
 
 
 def score_target(rng: np.random.Generator, folder: Path) -> None:
@@ -419,6 +440,11 @@ def score_target(rng: np.random.Generator, folder: Path) -> None:
         X = array(rng, width=2)
     else:
         X = array(rng, width=6) if rng.random() < 0.7 else array(rng)
+    if method == "sample":
+        n = HOSTILE_COUNTS[int(rng.integers(0, len(HOSTILE_COUNTS)))]
+        result = model.sample(n, random_state=int(rng.integers(0, 10)))
+        checked(result, int(n), method)
+        return
     if method == "interpolate":
         result = model.interpolate(
             X[:1] if np.ndim(X) and len(X) else X,
@@ -428,12 +454,21 @@ def score_target(rng: np.random.Generator, folder: Path) -> None:
         checked(result, len(result), method)
         return
     result = getattr(model, method)(X)
-    checked(result, len(X), method)
+    if method == "score":
+        if not np.isfinite(result):
+            raise Bug(f"score gave {result}")
+    elif method == "score_parts":
+        for part, values in result.items():
+            checked(values, len(X), f"score_parts[{part!r}]")
+    else:
+        checked(result, len(X), method)
 
 
 def _table_like(rng: np.random.Generator, table: Any) -> Any:
     X = table.sample(int(rng.choice([0, 1, 5, 30])), random_state=int(rng.integers(1000)))
-    X = X.reset_index(drop=True)
+    index = str(rng.choice(["shuffled", "range", "repeated"]))  # rows count by position
+    if index != "shuffled":
+        X = X.set_axis([7] * len(X) if index == "repeated" else range(len(X)))
     change = rng.choice(["none", "drop", "extra", "values", "types", "rename", "array", "gaps"])
     column = str(rng.choice(list(X.columns)))
     if change == "drop":
@@ -767,9 +802,9 @@ def _absurd(rng: np.random.Generator) -> Any:
 TARGETS: dict[str, Callable[[np.random.Generator, Path], None]] = {
     "fit": fit_target,
     "methods": score_target,
-    "data files": files_target,
-    "command line": cli_target,
-    "model files": model_files_target,
+    "data-files": files_target,
+    "command-line": cli_target,
+    "model-files": model_files_target,
 }
 
 

@@ -31,6 +31,7 @@ from aekit.models import ModelConfig, build_config, build_model
 from aekit.models.corruption import check_noise
 from aekit.models.corruption import corrupt as corrupt_tensor
 from aekit.models.encoder import ScaledEncoder
+from aekit.models.size import check_memory
 from aekit.training import (
     Callback,
     Checkpoint,
@@ -591,8 +592,10 @@ class Autoencoder(
         check_is_fitted(self, "model_")
         if not self.variational:
             raise ValueError("sample() needs a variational model; fit with variational=True")
-        if not isinstance(n_samples, Integral) or n_samples < 1:
+        if not isinstance(n_samples, Integral) or isinstance(n_samples, bool) or n_samples < 1:
             raise ValueError(f"n_samples={n_samples!r} must be a positive integer")
+        values = int(n_samples) * (self.latent_dim + 2 * int(self.n_features_in_))
+        check_memory(values * 4, f"sample({n_samples}) needs", "(codes, outputs)", "draw fewer")
         rng = check_random_state(random_state)
         z = rng.standard_normal((int(n_samples), self.latent_dim)).astype(np.float32)
         return self._unscale(self._map(self.model_.decode, z), self.sample_shape_)

@@ -50,13 +50,17 @@ def check_fits(n_parameters: int, what: str) -> None:
     )
 
 
-def check_memory(need: int, what: str, detail: str = "") -> None:
+def check_memory(
+    need: int,
+    what: str,
+    detail: str = "",
+    advice: str = "choose a smaller latent_dim or smaller layers",
+) -> None:
     """Raise ``ValueError`` when ``need`` bytes are more than the free memory; the message
     reads ``{what} {need} GB {detail}, more than the ... available``."""
     free = available_memory()
     if free is not None and need > free:
         raise ValueError(
             f"{what} {need / 1e9:.1f} GB{' ' + detail if detail else ''}, more than the "
-            f"{free / 1e9:.1f} GB of memory available; choose a smaller latent_dim or "
-            f"smaller layers"
+            f"{free / 1e9:.1f} GB of memory available; {advice}"
         )
