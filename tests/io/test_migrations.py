@@ -13,12 +13,12 @@ import pandas as pd
 import pytest
 import torch
 from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 
 import aekit
 from aekit import AnomalyDetector, Autoencoder
 from aekit.datasets import load_digits
-from aekit.io import migrations, model_file
+from aekit.io import migrations
+from forging import reforge
 
 FIXTURES = Path(__file__).parent / "fixtures" / "v1"
 REPO = Path(__file__).resolve().parents[2]
@@ -159,26 +159,13 @@ def test_new_files_are_written_in_the_current_format(tmp_path, digit_images) -> 
     assert format_of(path) == migrations.FORMAT_VERSION == 2
 
 
-def rewrite(source: Path, target: Path, change: Any) -> Path:
-    """Copy a model file with its header and tensors changed by ``change(header, tensors)``,
-    the checksum recomputed: what an older aekit would have written."""
-    tensors = load_file(source)
-    with safe_open(source, "pt") as f:
-        header = json.loads(f.metadata()["aekit"])
-    header.pop("sha256")
-    change(header, tensors)
-    header["sha256"] = model_file._checksum(header, tensors)
-    save_file(tensors, target, metadata={"aekit": json.dumps(header)})
-    return target
-
-
 def test_a_file_from_before_the_hidden_distance_scores_without_it(tmp_path, inputs) -> None:
     def drop_hidden(header: dict[str, Any], tensors: dict[str, torch.Tensor]) -> None:
         for name in [k for k in tensors if k.startswith("fitted.hidden_")]:
             del tensors[name]
         del header["params"]["hidden_weight"]
 
-    path = rewrite(FIXTURES / "detector.safetensors", tmp_path / "old.safetensors", drop_hidden)
+    path = reforge(FIXTURES / "detector.safetensors", tmp_path / "old.safetensors", drop_hidden)
     old, X = aekit.load(path), inputs["detector"]
     assert old.hidden_weight == 0.0 and not old.score_module_.has_hidden
     np.testing.assert_allclose(old.anomaly_score(X), old.relative_error(X) + old.code_distance(X))
@@ -199,7 +186,7 @@ def test_a_file_from_before_the_ensemble_and_the_code_distance(tmp_path, inputs)
         for name in ("n_estimators", "max_samples", "latent_weight", "hidden_weight"):
             del header["params"][name]
 
-    path = rewrite(FIXTURES / "detector.safetensors", tmp_path / "older.safetensors", single)
+    path = reforge(FIXTURES / "detector.safetensors", tmp_path / "older.safetensors", single)
     old, X = aekit.load(path), inputs["detector"]
     assert len(old.estimators_) == 1 and old.n_estimators == 1 and old.max_samples == 1.0
     assert old.latent_weight == 0.0 and old.hidden_weight == 0.0

@@ -23,10 +23,9 @@ import argparse
 import collections
 import contextlib
 import io
-import json
 import resource
 import signal
-import struct
+import sys
 import tempfile
 import time
 import traceback
@@ -36,6 +35,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/: run as a script too
+from forging import reforged
 
 TIME_LIMIT = 20.0  # seconds per input
 MEMORY_LIMIT_MB = 6000  # peak resident memory of the whole campaign process
@@ -741,39 +743,27 @@ def model_files_target(rng: np.random.Generator, folder: Path) -> None:
 def _reforge(rng: np.random.Generator, data: bytes, how: str) -> bytes:
     """Change the header or the tensors, then rewrite the file with a valid checksum."""
     import torch
-    from safetensors.torch import load, save
 
-    from aekit.io.model_file import _checksum
-
-    (n,) = struct.unpack("<Q", data[:8])
-    outer = json.loads(data[8 : 8 + n])
-    header = json.loads(outer["__metadata__"]["aekit"])
-    tensors = load(data)
-    if how == "header":
-        _mutate_json(rng, header)
-    else:
-        names = sorted(tensors)
-        a, b = rng.choice(names, 2)
-        change = rng.choice(["swap", "reshape", "dtype", "drop", "nan"])
-        if change == "swap":
+    def change(header: dict[str, Any], tensors: dict[str, Any]) -> None:
+        if how == "header":
+            _mutate_json(rng, header)
+            return
+        a, b = rng.choice(sorted(tensors), 2)
+        edit = rng.choice(["swap", "reshape", "dtype", "drop", "nan"])
+        if edit == "swap":
             tensors[a], tensors[b] = tensors[b], tensors[a]
-        elif change == "reshape":
+        elif edit == "reshape":
             tensors[a] = tensors[a].reshape(-1)[: max(0, tensors[a].numel() - 1)].clone()
-        elif change == "dtype":
+        elif edit == "dtype":
             tensors[a] = tensors[a].to(
                 torch.float16 if tensors[a].is_floating_point() else torch.float32
             )
-        elif change == "drop":
+        elif edit == "drop":
             del tensors[a]
-        else:
-            tensors[a] = (
-                torch.full_like(tensors[a], float("nan"))
-                if tensors[a].is_floating_point()
-                else tensors[a]
-            )
-    header.pop("sha256", None)
-    header["sha256"] = _checksum(header, tensors)
-    return save(tensors, metadata={"aekit": json.dumps(header)})
+        elif tensors[a].is_floating_point():
+            tensors[a] = torch.full_like(tensors[a], float("nan"))
+
+    return reforged(data, change)
 
 
 def _mutate_json(rng: np.random.Generator, node: Any, depth: int = 0) -> None:

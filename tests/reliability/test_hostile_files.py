@@ -15,6 +15,7 @@ from safetensors.torch import save_file
 import aekit
 from aekit import Autoencoder
 from aekit.exceptions import ModelFileError
+from forging import reforge
 
 
 @pytest.fixture(scope="module")
@@ -102,24 +103,6 @@ def test_huge_declared_tensor_is_refused_without_allocating(saved, tmp_path):
     path.write_bytes(struct.pack("<Q", len(raw)) + raw + data[8 + n :])
     with pytest.raises(ModelFileError, match="unreadable tensors"):
         aekit.load(path)
-
-
-def reforge(path, target, change):
-    """Copy ``path`` to ``target`` after ``change(header, tensors)``, with the checksum made
-    right again: a file edited by someone who knows the format, or a faulty writer."""
-    from safetensors.torch import load, save
-
-    from aekit.io.model_file import _checksum
-
-    data = path.read_bytes()
-    (n,) = struct.unpack("<Q", data[:8])
-    header = json.loads(json.loads(data[8 : 8 + n])["__metadata__"]["aekit"])
-    tensors = load(data)
-    change(header, tensors)
-    header.pop("sha256")
-    header["sha256"] = _checksum(header, tensors)
-    target.write_bytes(save(tensors, metadata={"aekit": json.dumps(header)}))
-    return target
 
 
 @pytest.fixture(scope="module")
