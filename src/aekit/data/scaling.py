@@ -10,6 +10,7 @@ from numpy.typing import NDArray
 from aekit.exceptions import InputError
 
 SCALE_METHODS = ("auto", "minmax", "standard", "robust", "none")
+FITTED_METHODS = tuple(m for m in SCALE_METHODS if m != "auto")  # what "auto" resolves to
 
 
 @dataclass
@@ -27,8 +28,8 @@ class Scaler:
     scale: NDArray[np.float32]
 
     def __post_init__(self) -> None:
-        if self.method not in SCALE_METHODS[1:]:
-            raise ValueError(f"scaling method {self.method!r} is not one of {SCALE_METHODS[1:]}")
+        if self.method not in FITTED_METHODS:
+            raise ValueError(f"scaling method {self.method!r} is not one of {FITTED_METHODS}")
         offset, scale = np.asarray(self.offset), np.asarray(self.scale)
         if offset.shape != scale.shape:
             raise ValueError(f"scaling offset {offset.shape} and scale {scale.shape} differ")
