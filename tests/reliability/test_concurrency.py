@@ -179,3 +179,25 @@ def test_two_processes_writing_one_image_folder_leave_one_whole_set(tmp_path):
     assert len(list(folder.iterdir())) == 12
     assert pixels in ({0}, {255})  # every picture from the same writer
     _no_leftovers(tmp_path)
+
+
+def test_a_folder_replaced_by_another_writer_is_not_taken_for_a_file(tmp_path):
+    """The race CI once hit: between two checks the other writer had moved the folder aside."""
+    from aekit.data.files import write_data
+    from aekit.exceptions import InputError
+    from aekit.io.atomic import is_file
+
+    folder = tmp_path / "pictures"
+    assert not is_file(folder)  # missing (mid-replacement): not a file
+    folder.mkdir()
+    assert not is_file(folder)
+    images = np.zeros((3, 8, 8), dtype=np.float32)
+    write_data(folder, images)
+    assert len(list(folder.iterdir())) == 3
+
+    a_file = tmp_path / "a-file"
+    a_file.write_text("keep me")
+    with pytest.raises(InputError, match="it is a file"):
+        write_data(a_file, images)  # no suffix: a folder of pictures
+    assert a_file.read_text() == "keep me"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -28,7 +28,7 @@ from numpy.typing import NDArray
 
 from aekit.data.dialect import CsvDialect, check_not_one_column, sniff_csv
 from aekit.exceptions import InputError
-from aekit.io.atomic import replace_folder
+from aekit.io.atomic import is_file, replace_folder
 
 BUILTIN = ("digits", "digits-images", "mnist", "mnist-test")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
@@ -408,7 +408,7 @@ def _write_image_folder(folder: Path, data: NDArray[Any]) -> None:
         width = len(str(len(pixels)))
         for i, picture in enumerate(pixels):
             (staging / f"{i:0{width}d}.png").write_bytes(_png_bytes(picture))
-        if folder.exists() and not folder.is_dir():
+        if is_file(folder):
             raise InputError(f"cannot write images to {folder}: it is a file")
         replace_folder(staging, folder)
     except BaseException:

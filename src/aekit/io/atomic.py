@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,10 +58,10 @@ def replace_folder(staging: Path, folder: Path, attempts: int = 20) -> None:
             os.replace(staging, folder)
             return
         except OSError:
+            if is_file(folder):
+                raise
             if not folder.is_dir():
-                if folder.exists():
-                    raise
-                continue  # removed by the other writer between our checks: try again
+                continue  # moved aside by the other writer between our steps: try again
         aside = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".old", dir=folder.parent))
         try:
             os.replace(folder, aside / "old")
@@ -69,6 +70,18 @@ def replace_folder(staging: Path, folder: Path, attempts: int = 20) -> None:
         finally:
             shutil.rmtree(aside, ignore_errors=True)
     raise OSError(f"could not replace {folder}: other processes kept writing it")
+
+
+def is_file(path: Path) -> bool:
+    """Whether ``path`` is something other than a folder, read in one ``stat``.
+
+    One call, so that a folder another writer is replacing (gone for an instant, then back)
+    never reads as a file, as ``exists() and not is_dir()`` can.
+    """
+    try:
+        return not stat.S_ISDIR(os.stat(path).st_mode)
+    except FileNotFoundError:
+        return False
 
 
 def _umask() -> int:
