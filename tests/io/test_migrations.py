@@ -3,6 +3,7 @@ trained with, and give the outputs they gave (``fixtures/v1``: written at commit
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -89,7 +90,12 @@ def test_a_format_1_autoencoder_reports_its_parameters(name, trained_with) -> No
     settings = {
         k: tuple(value) for k in ("hidden_dims", "channels") if (value := old.pop(k)) is not None
     }
-    assert model.get_params() == old | {"model_params": settings, "weight_init": "glorot"}
+    kind = {"conv": "strided_conv"}.get(old["kind"], old["kind"])  # renamed in format 3
+    assert model.get_params() == old | {
+        "kind": kind,
+        "model_params": settings,
+        "weight_init": "glorot",
+    }
 
 
 @pytest.mark.parametrize("name", ["detector", "table_detector"])
@@ -156,7 +162,7 @@ def test_a_format_1_detector_can_be_trained_again(inputs) -> None:
 def test_new_files_are_written_in_the_current_format(tmp_path, digit_images) -> None:
     ae = Autoencoder(latent_dim=2, max_epochs=1, random_state=0).fit(digit_images)
     path = ae.save(tmp_path / "m.safetensors")
-    assert format_of(path) == migrations.FORMAT_VERSION == 2
+    assert format_of(path) == migrations.FORMAT_VERSION == 3
 
 
 def test_a_file_from_before_the_hidden_distance_scores_without_it(tmp_path, inputs) -> None:
@@ -191,6 +197,68 @@ def test_a_file_from_before_the_ensemble_and_the_code_distance(tmp_path, inputs)
     assert len(old.estimators_) == 1 and old.n_estimators == 1 and old.max_samples == 1.0
     assert old.latent_weight == 0.0 and old.hidden_weight == 0.0
     np.testing.assert_allclose(old.anomaly_score(X), old.relative_error(X))
+
+
+V2 = Path(__file__).parent / "fixtures" / "v2"
+
+
+@pytest.fixture(scope="module")
+def v2_expected() -> dict[str, np.ndarray]:
+    with np.load(V2 / "expected.npz") as data:
+        return {k: data[k] for k in data.files}
+
+
+@pytest.mark.parametrize("name", ["conv", "conv_vae"])
+def test_a_format_2_conv_network_loads_as_strided_conv_and_gives_its_outputs(
+    name, v2_expected, tmp_path
+) -> None:
+    """Format 3 gave ``conv`` to the residual design: the old files keep their network."""
+    path = V2 / f"{name}.safetensors"
+    assert format_of(path) == 2
+    model = aekit.load(path)
+    trained_with = json.loads((V2 / "params.json").read_text())[name]
+    assert model.kind == "strided_conv" and trained_with["kind"] == "conv"
+    params = model.get_params()
+    assert {k: v for k, v in params.items() if k not in ("kind", "model_params")} == {
+        k: v for k, v in trained_with.items() if k not in ("kind", "model_params")
+    }
+    settings = {k: list(v) for k, v in (params["model_params"] or {}).items()}
+    assert settings == (trained_with["model_params"] or {})
+    X = load_digits(images=True)[0][300:340]
+    with pytest.warns(UserWarning) if not model.noise else contextlib.nullcontext():
+        denoised = model.denoise(X)
+    np.testing.assert_allclose(denoised, v2_expected[f"{name}.denoise"], **FLOAT32)
+    for method in ("transform", "reconstruct", "reconstruction_error"):
+        np.testing.assert_allclose(
+            getattr(model, method)(X), v2_expected[f"{name}.{method}"], **FLOAT32, err_msg=method
+        )
+    if model.variational:
+        sampled = model.sample(4, random_state=0)
+        np.testing.assert_array_equal(sampled, v2_expected[f"{name}.sample"])
+    # it trains again as it was trained, and saves in today's format under its new name
+    again = Autoencoder(**params).fit(X)
+    saved = again.save(tmp_path / "again.safetensors")
+    assert format_of(saved) == migrations.FORMAT_VERSION
+    assert aekit.load(saved).kind == "strided_conv"
+
+
+def test_a_format_2_conv_detector_scores_as_before(v2_expected, tmp_path) -> None:
+    detector = aekit.load(V2 / "conv_detector.safetensors")
+    assert detector.get_params(deep=True)["estimator__kind"] == "strided_conv"
+    assert all(member.kind == "strided_conv" for member in detector.estimators_)
+    X = load_digits(images=True)[0][300:340]
+    np.testing.assert_allclose(
+        detector.score_samples(X), v2_expected["conv_detector.score_samples"], **FLOAT32
+    )
+    np.testing.assert_array_equal(detector.predict(X), v2_expected["conv_detector.predict"])
+    np.testing.assert_allclose(
+        detector.estimators_[0].transform(X),
+        v2_expected["conv_detector.member0.transform"],
+        **FLOAT32,
+    )
+    resaved = aekit.load(detector.save(tmp_path / "d.safetensors"))
+    assert format_of(tmp_path / "d.safetensors") == migrations.FORMAT_VERSION
+    np.testing.assert_allclose(resaved.score_samples(X), detector.score_samples(X))
 
 
 def test_migrations_form_one_chain() -> None:

@@ -15,6 +15,7 @@ from aekit.io import atomic
 VARIANTS = {
     "dense": {"kind": "dense"},
     "conv": {"kind": "conv"},
+    "strided_conv": {"kind": "strided_conv"},
     "vae": {"kind": "dense", "variational": True, "beta": 0.5},
     "sparse-denoising": {"kind": "dense", "sparsity": 0.01, "noise": "masking"},
 }

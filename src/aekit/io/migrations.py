@@ -15,6 +15,9 @@ is filled with what reproduces the old behaviour.
   history: format 1 kept only the first's); the score statistics move to ``score.*`` as
   float64, one row per member; a score term the file has no statistics for gets weight 0
   (the parameter too, as the file was scored without it).
+- **2 -> 3** (``kind="conv"`` became the residual design): a network of kind ``"conv"`` is
+  the two strided convolutions that kind used to be, now called ``"strided_conv"`` (same
+  settings, same tensors); the estimator's ``kind`` parameter says so too.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 
 import torch
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 Header = dict[str, Any]
 Tensors = dict[str, torch.Tensor]
@@ -236,4 +239,24 @@ def _v1_score(
     return {k: v.contiguous() for k, v in statistics.items()}, weights
 
 
-MIGRATIONS: dict[int, Callable[[Header, Tensors], tuple[Header, Tensors]]] = {1: _v1_to_v2}
+# --- format 2 -> 3 ------------------------------------------------------------------------
+
+V2_RENAMED_KINDS = {"conv": "strided_conv"}
+
+
+def _v2_to_v3(header: Header, tensors: Tensors) -> tuple[Header, Tensors]:
+    """Rename the kinds format 3 gave to a new design, wherever a kind is named."""
+    bodies = [header, *header.get("members", [])]
+    params = [body.get("params", {}) for body in bodies]
+    params += [p["estimator"]["params"] for p in params if isinstance(p.get("estimator"), dict)]
+    for holder in bodies + params:
+        kind = holder.get("kind")
+        if isinstance(kind, str) and kind in V2_RENAMED_KINDS:
+            holder["kind"] = V2_RENAMED_KINDS[kind]
+    return header, tensors
+
+
+MIGRATIONS: dict[int, Callable[[Header, Tensors], tuple[Header, Tensors]]] = {
+    1: _v1_to_v2,
+    2: _v2_to_v3,
+}
