@@ -235,6 +235,13 @@ def test_conv_on_rows_says_to_reshape(digits_split):
         Autoencoder("conv", max_epochs=1).fit(digits_split[0][:50])
 
 
+def test_a_kind_setting_passed_as_a_parameter_names_its_kinds():
+    with pytest.raises(TypeError, match=r"blocks is a setting of kind 'conv': pass model_params"):
+        Autoencoder("conv", blocks=2)
+    with pytest.raises(TypeError, match=r"channels is a setting of kind 'conv', 'strided_conv'"):
+        Autoencoder("conv", channels=(8,))
+
+
 def test_bce_on_standardised_data_is_refused():
     X = np.random.default_rng(0).standard_normal((50, 4))
     with pytest.raises(InputError, match=r"loss='bce' needs data in \[0, 1\] after scaling"):

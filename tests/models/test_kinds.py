@@ -19,17 +19,57 @@ def test_every_kind_learns_digits(kind, digit_images):
     assert ae.reconstruct(digit_images).shape == digit_images.shape
 
 
+IMAGE_KINDS = ("conv", "strided_conv")
+
+
+@pytest.mark.parametrize("kind", IMAGE_KINDS)
 @pytest.mark.parametrize("shape", [(1, 28, 28), (1, 8, 8), (3, 5, 7), (2, 2, 2), (1, 31, 17)])
-def test_conv_handles_image_sizes(shape, network_config):
-    model = build_model("conv", network_config(shape, 3), init="torch")
+def test_image_kinds_handle_image_sizes(kind, shape, network_config):
+    model = build_model(kind, network_config(shape, 3), init="torch")
     x = torch.rand(4, *shape)
     assert model(x).shape == x.shape
     assert model.encode(x).shape == (4, 3)
 
 
-def test_conv_refuses_flat_rows_with_a_hint(network_config):
-    with pytest.raises(ValueError, match=r"kind='conv' needs images.*kind='dense'"):
-        build_model("conv", network_config((64,), 2), init="torch")
+@pytest.mark.parametrize("kind", IMAGE_KINDS)
+def test_image_kinds_refuse_flat_rows_with_a_hint(kind, network_config):
+    with pytest.raises(ValueError, match=rf"kind='{kind}' needs images.*kind='dense'"):
+        build_model(kind, network_config((64,), 2), init="torch")
+
+
+@pytest.mark.parametrize(
+    ("side", "channels"),
+    [(8, (16,)), (28, (16, 32)), (32, (16, 32)), (64, (16, 32, 64)), (224, (16, 32, 64, 128, 256))],
+)
+def test_conv_depth_and_width_follow_the_image_size(side, channels, network_config):
+    model = build_model("conv", network_config((3, side, side), 4), init="torch")
+    assert model.config.channels == channels
+    smallest = side
+    for _ in channels:
+        smallest = (smallest + 1) // 2
+    assert 4 <= smallest <= 8  # the last maps are small, never a single pixel
+
+
+def _checkerboard(model: BaseAE, latent: int) -> float:
+    """Share of a fresh decoder's output energy at the highest frequency (a 2x2 pattern)."""
+    torch.manual_seed(0)
+    with torch.no_grad():
+        out = model.decode_raw(torch.randn(64, latent))
+    out = out - out.mean(dim=(-2, -1), keepdim=True)
+    spectrum = torch.fft.fft2(out).abs() ** 2
+    h, w = out.shape[-2:]
+    nyquist = spectrum[..., h // 2, :].sum() + spectrum[..., :, w // 2].sum()
+    return float(nyquist / spectrum.sum())
+
+
+def test_conv_upsampling_starts_free_of_checkerboards(network_config):
+    """Nearest-neighbour upsampling then a convolution (and the ICNR-initialised pixel
+    shuffle) leave no 2x2 pattern; transposed convolutions of stride 2 do."""
+    config = network_config((1, 28, 28), 8)
+    torch.manual_seed(0)
+    conv = _checkerboard(build_model("conv", config, init="torch"), 8)
+    strided = _checkerboard(build_model("strided_conv", config, init="torch"), 8)
+    assert conv < 0.01 and strided > 0.1, (conv, strided)  # measured: 0.0 and 0.33
 
 
 def test_dense_mirrors_its_encoder(network_config):
@@ -89,7 +129,8 @@ def test_corruption_settings_are_checked():
 
 
 def test_registry_names_the_available_kinds():
-    with pytest.raises(ValueError, match="unknown model kind 'vae'; available: conv, dense"):
+    available = "available: conv, dense, strided_conv"
+    with pytest.raises(ValueError, match=f"unknown model kind 'vae'; {available}"):
         model_class("vae")
     with pytest.raises(ValueError, match="already registered"):
         register("dense")(type("Again", (BaseAE,), {}))

@@ -103,8 +103,14 @@ class Autoencoder(
 
     @classmethod
     def _parameter_hint(cls, name: str) -> str | None:
-        if name in ("hidden_dims", "channels"):
-            return f"{name} is a setting of the kind: pass model_params={{{name!r}: ...}}."
+        from aekit.models import kind_settings, list_models
+
+        owners = [kind for kind in list_models() if name in kind_settings(kind)]
+        if owners:
+            return (
+                f"{name} is a setting of kind {', '.join(map(repr, owners))}: pass "
+                f"model_params={{{name!r}: ...}}."
+            )
         return None
 
     def __sklearn_tags__(self) -> Any:

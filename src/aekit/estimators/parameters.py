@@ -35,8 +35,9 @@ class AutoencoderParams(DeclaredParams):
     kind: str = param(
         "dense",
         Registered("aekit.models:list_models", "a model kind"),
-        help='Architecture: "dense" (an MLP), "conv" (convolutional, for images), or any kind '
-        "registered with aekit.models.register (aekit.list_models() names them).",
+        help='Architecture: "dense" (an MLP), "conv" (residual convolutional, for images), '
+        '"strided_conv" (two strided convolutions: quicker, plainer), or any kind registered '
+        "with aekit.models.register (aekit.list_models() names them).",
         kw_only=False,
     )
     latent_dim: int = param(2, Number(int, 1), help="Size of the code.")
@@ -47,8 +48,10 @@ class AutoencoderParams(DeclaredParams):
         help="The kind's own settings, by name (its configuration class declares them; "
         "aekit.models.kind_settings(kind) lists them): dense takes hidden_dims (encoder "
         "widths, the decoder mirrors them; None picks two wide layers from the input size); "
-        "conv takes channels (feature maps of each stride-2 convolution, default (32, 64)) and "
-        "hidden_dims (fully connected widths between the maps and the code, default none). "
+        "conv takes channels (feature maps of each stage that halves the image; None follows "
+        "the image size), blocks (residual blocks per stage, default 1) and hidden_dims "
+        "(fully connected widths between the maps and the code; None: the dense rule on the "
+        "maps); strided_conv takes channels (default (32, 64)) and hidden_dims (default none). "
         "For example {'hidden_dims': (64, 32)}; on the command line --model-param "
         "hidden_dims=64,32. None keeps the kind's defaults.",
         flag="--model-param",

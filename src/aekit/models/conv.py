@@ -1,0 +1,245 @@
+"""``conv``: a residual convolutional autoencoder whose depth and width follow the image.
+
+Encoder: a space-to-depth step (each 2x2 patch as four channels) and a 3x3 convolution, then
+per further stage a stride-2 3x3 convolution; each stage at half the size of the one before,
+followed by residual blocks (pre-activation: group norm, activation, 3x3 convolution, twice,
+added to the input; the last convolution starts at zero, so each block starts as the
+identity). The last maps are flattened and fully connected layers lead to the code. The
+decoder mirrors it: fully connected layers back to the maps, residual blocks, then
+nearest-neighbour upsampling and a 3x3 convolution per stage, and a pixel shuffle (initialised
+as nearest-neighbour) back to full size. Nothing skips around the code: ``transform`` and
+``inverse_transform`` keep their meaning. Group normalisation, not batch normalisation: a
+sample's output never depends on its batch.
+
+Defaults, measured on MNIST (trained on the 60,000 training images, scored on the test
+images; full figures in ``docs/benchmarks.md``, ``python -m bench --only quality,denoising``):
+MEASUREMENTS
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from aekit.models._images import ImageAE, crop, halved
+from aekit.models._layers import activation, mlp
+from aekit.models._registry import register
+from aekit.models.base import ModelConfig, setting
+from aekit.models.dense import default_hidden_dims
+
+FIRST_WIDTH, MAX_WIDTH = 16, 256
+SMALLEST_SIDE = 7  # stages halve H and W while the smaller side stays at least this
+MAX_STAGES = 5
+
+
+def default_channels(height: int, width: int) -> tuple[int, ...]:
+    """Feature maps per stage: 16 doubling (at most 256), one stage per halving that keeps
+    the smaller side at least 7, and at least one stage: 8x8 -> (16,), 28x28 and 32x32 ->
+    (16, 32) (7x7 and 8x8 maps), 64x64 -> (16, 32, 64), 224x224 -> five stages."""
+    stages, side = 0, min(height, width)
+    while stages < MAX_STAGES and (side + 1) // 2 >= SMALLEST_SIDE:
+        side, stages = (side + 1) // 2, stages + 1
+    return tuple(min(MAX_WIDTH, FIRST_WIDTH * 2**i) for i in range(max(stages, 1)))
+
+
+@dataclass(frozen=True)
+class ConvConfig(ModelConfig):
+    """The conv kind's settings."""
+
+    channels: tuple[int, ...] | None = setting(
+        None,
+        help="Feature maps after each stride-2 stage (each halves H and W). None follows the "
+        "image size: 16 doubling, one stage per halving that keeps a side of at least 7 "
+        "(28x28: (16, 32); 64x64: (16, 32, 64)).",
+    )
+    blocks: int = setting(1, help="Residual blocks per stage, in the encoder and the decoder.")
+    hidden_dims: tuple[int, ...] | None = setting(
+        None,
+        help="Fully connected widths between the last maps and the code. None: the dense "
+        "kind's rule applied to the flattened maps (28x28: (512, 256)); () for none.",
+    )
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        images = len(self.input_shape) == 3  # other shapes are refused by check_input_shape
+        channels = self.channels
+        if channels is None and images:
+            channels = default_channels(*self.input_shape[1:])
+        object.__setattr__(self, "channels", _positive_ints("channels", channels))
+        if images and not self.channels:
+            raise ValueError("channels must name at least one stage")
+        hidden = self.hidden_dims
+        if hidden is None and images:
+            n_maps = _n_maps(self.input_shape, self.channels or ())
+            hidden = default_hidden_dims(n_maps, self.latent_dim)
+        object.__setattr__(self, "hidden_dims", _positive_ints("hidden_dims", hidden))
+        if not isinstance(self.blocks, int) or isinstance(self.blocks, bool) or self.blocks < 0:
+            raise ValueError(f"blocks={self.blocks!r} must be an integer >= 0")
+
+
+def _positive_ints(name: str, value: Any) -> tuple[int, ...]:
+    """``value`` as a tuple of positive integers (None: empty), or a ValueError naming it."""
+    try:
+        values = () if value is None else tuple(value)
+    except TypeError:
+        raise ValueError(f"{name}={value!r} must be a sequence of positive integers") from None
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
+        raise ValueError(f"{name}={value!r} must be positive integers")
+    return values
+
+
+def _n_maps(input_shape: tuple[int, ...], channels: Sequence[int]) -> int:
+    """Values in the last stage's maps: what the fully connected part reads."""
+    size = tuple(input_shape[1:3])
+    for _ in channels:
+        size = halved(*size)
+    return int(channels[-1]) * size[0] * size[1]
+
+
+def _norm(channels: int) -> nn.Module:
+    """Batch normalisation of the maps (see the module's notes for why not group norm)."""
+    return BatchNorm(channels)
+
+
+class BatchNorm(nn.BatchNorm2d):
+    """``BatchNorm2d`` that falls back on its running statistics when a training batch holds
+    a single value per channel (one sample of 1x1 maps), which batch statistics cannot
+    normalise. In evaluation it always uses them: a sample's output never depends on the
+    other samples it is scored with."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training and x.shape[0] * x.shape[-2] * x.shape[-1] < 2:
+            return nn.functional.batch_norm(
+                x, self.running_mean, self.running_var, self.weight, self.bias, False, 0.0, self.eps
+            )
+        return super().forward(x)
+
+
+class ResidualBlock(nn.Module):
+    """``x + conv(act(norm(conv(act(norm(x))))))``, 3x3 convolutions, same shape out."""
+
+    diagram_label = "Residual 2× Conv 3×3"
+
+    def __init__(self, channels: int, act: str) -> None:
+        super().__init__()
+        last = nn.Conv2d(channels, channels, 3, padding=1)
+        with torch.no_grad():  # each block starts as the identity
+            last.weight.zero_()
+            last.bias.zero_()  # type: ignore[union-attr]
+        self.body = nn.Sequential(
+            _norm(channels),
+            activation(act),
+            nn.Conv2d(channels, channels, 3, padding=1),
+            _norm(channels),
+            activation(act),
+            last,
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x + self.body(x)  # type: ignore[no-any-return]
+
+
+def _step(c_in: int, c_out: int, act: str) -> list[nn.Module]:
+    """Norm and activation, then a stride-2 3x3 convolution: half the height and width."""
+    return [_norm(c_in), activation(act), nn.Conv2d(c_in, c_out, 3, stride=2, padding=1)]
+
+
+class Upsample(nn.Module):
+    """Norm and activation, nearest-neighbour x2 cropped to ``size``, a 3x3 convolution."""
+
+    diagram_label = "Nearest ↑2, Conv 3×3"
+
+    def __init__(self, c_in: int, c_out: int, size: tuple[int, int], act: str) -> None:
+        super().__init__()
+        self.size = size
+        self.pre = nn.Sequential(_norm(c_in), activation(act))
+        self.conv = nn.Conv2d(c_in, c_out, 3, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = nn.functional.interpolate(self.pre(x), scale_factor=2.0, mode="nearest")
+        return self.conv(crop(x, self.size))  # type: ignore[no-any-return]
+
+
+class SpaceToDepth(nn.Module):
+    """The first layer: each 2x2 patch of the (padded to even) image as 4x the channels,
+    then a 3x3 convolution at half the size. A stride-2 convolution of the few input
+    channels costs as much and trains slower on the CPU."""
+
+    diagram_label = "Space-to-depth ↓2, Conv 3×3"
+
+    def __init__(self, c_in: int, c_out: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(4 * c_in, c_out, 3, padding=1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        pad_h, pad_w = x.shape[-2] % 2, x.shape[-1] % 2
+        if pad_h or pad_w:
+            x = nn.functional.pad(x, (0, pad_w, 0, pad_h), mode="replicate")
+        return self.conv(nn.functional.pixel_unshuffle(x, 2))  # type: ignore[no-any-return]
+
+
+class DepthToSpace(nn.Module):
+    """The last layer: norm, activation, a 3x3 convolution to 4x the output channels at
+    half the size, each group of 4 spread over a 2x2 patch. Initialised as nearest-neighbour
+    upsampling (the 4 share one kernel, "ICNR"), so it starts free of checkerboards."""
+
+    diagram_label = "Conv 3×3, pixel shuffle ↑2"
+
+    def __init__(self, c_in: int, c_out: int, size: tuple[int, int], act: str) -> None:
+        super().__init__()
+        self.size = size
+        self.pre = nn.Sequential(_norm(c_in), activation(act))
+        self.conv = nn.Conv2d(c_in, 4 * c_out, 3, padding=1)
+        weight, bias = self.conv.weight, self.conv.bias
+        assert bias is not None
+        with torch.no_grad():  # output channel c reads conv channels 4c..4c+3: one kernel
+            weight.copy_(weight[::4].repeat_interleave(4, dim=0))
+            bias.copy_(bias[::4].repeat_interleave(4))
+
+    def forward(self, x: Tensor) -> Tensor:
+        x = nn.functional.pixel_shuffle(self.conv(self.pre(x)), 2)
+        return crop(x, self.size)
+
+
+@register("conv")
+class ConvAE(ImageAE):
+    """Residual convolutional autoencoder for images ``(C, H, W)``, any H and W >= 2."""
+
+    config_class = ConvConfig
+
+    def __init__(self, config: ConvConfig) -> None:
+        super().__init__(config)
+        channels_in, height, width = config.input_shape
+        channels, act = list(config.channels or ()), config.activation
+        sizes = [(height, width)]
+        for _ in channels:
+            sizes.append(halved(*sizes[-1]))
+        # nothing runs at full resolution but the first and the last convolution
+        down: list[nn.Module] = [SpaceToDepth(channels_in, channels[0])]
+        down += [ResidualBlock(channels[0], act) for _ in range(config.blocks)]
+        for c_in, c_out in itertools.pairwise(channels):
+            down += _step(c_in, c_out, act)
+            down += [ResidualBlock(c_out, act) for _ in range(config.blocks)]
+        down += [_norm(channels[-1]), activation(act)]
+        n_maps = _n_maps(config.input_shape, channels)
+        hidden = list(config.hidden_dims or ())
+        self.encoder = nn.Sequential(
+            *down, nn.Flatten(), mlp([n_maps, *hidden], act, dropout=config.dropout)
+        )
+        up: list[nn.Module] = []
+        outs = [channels_in, *channels[:-1]]
+        for i in reversed(range(len(channels))):
+            up += [ResidualBlock(channels[i], act) for _ in range(config.blocks)]
+            step = DepthToSpace if i == 0 else Upsample
+            up.append(step(channels[i], outs[i], sizes[i], act))
+        self.decoder = nn.Sequential(
+            mlp([config.latent_dim, *hidden[::-1], n_maps], act, last_act=False),
+            nn.Unflatten(1, (channels[-1], *sizes[-1])),
+            *up,
+        )
+        self._build_head(hidden[-1] if hidden else n_maps)
