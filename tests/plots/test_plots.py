@@ -55,11 +55,15 @@ def all_texts(fig: Figure) -> str:
 
 
 def n_weight_layers(module: Any) -> int:
-    return sum(
-        1
-        for m in module.modules()
-        if not list(m.children()) and getattr(m, "weight", None) is not None and m.weight.ndim >= 2
-    )
+    """Boxes the diagram should draw: layers with a weight matrix or kernel, and composite
+    layers that name themselves (``diagram_label``) as one box each."""
+    if hasattr(module, "diagram_label"):
+        return 1
+    children = list(module.children())
+    if not children:
+        weight = getattr(module, "weight", None)
+        return int(weight is not None and weight.ndim >= 2)
+    return sum(n_weight_layers(child) for child in children)
 
 
 # --- the package -----------------------------------------------------------------------
@@ -105,7 +109,9 @@ def test_architecture_draws_one_box_per_tensor(name: str, request: pytest.Fixtur
         assert "μ" in text and "log σ²" in text
     if name == "conv_denoising":
         assert "4×4×4" in text and "8×2×2" in text and "1×8×8" in text  # C×H×W per stage
-        assert "Conv 3×3" in text and "ConvT 4×4" in text
+        assert "Space-to-depth ↓2, Conv 3×3" in text and "Conv 3×3 ↓2" in text
+        assert "Residual 2× Conv 3×3" in text and "Nearest ↑2, Conv 3×3" in text
+        assert "Conv 3×3, pixel shuffle ↑2" in text
 
 
 def test_architecture_takes_the_torch_module_and_an_axes(dense: Autoencoder) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,10 +106,9 @@ def _trace(module: Any) -> list[_Stage]:
         return hook
 
     handles = [
-        leaf.register_forward_hook(recorder(part))
+        layer.register_forward_hook(recorder(part))
         for part, container in (("encoder", module.encoder), ("decoder", module.decoder))
-        for leaf in container.modules()
-        if not list(leaf.children())
+        for layer in _drawn_layers(container)
     ]
     parameter = next(module.parameters())
     was_training = module.training
@@ -130,7 +130,9 @@ def _trace(module: Any) -> list[_Stage]:
             code_added = True
         name = type(layer).__name__
         weight = getattr(layer, "weight", None)
-        if isinstance(weight, torch.Tensor) and weight.ndim >= 2:
+        if hasattr(layer, "diagram_label"):
+            stages.append(_Stage(part, str(layer.diagram_label), shape))
+        elif isinstance(weight, torch.Tensor) and weight.ndim >= 2:
             stages.append(_Stage(part, _layer_name(layer), shape))
         elif name not in _SKIPPED and stages[-1].part != "input":
             stages[-1].extras.append(name)
@@ -146,6 +148,16 @@ def _trace(module: Any) -> list[_Stage]:
     if output_activation != "identity":
         last.extras.append(output_activation)
     return stages
+
+
+def _drawn_layers(container: Any) -> Iterator[Any]:
+    """The layers drawn as boxes: leaves, and composite layers that name themselves with a
+    ``diagram_label`` (a residual block, an upsampling step), whose insides are not drawn."""
+    for child in container.children():
+        if hasattr(child, "diagram_label") or not list(child.children()):
+            yield child
+        else:
+            yield from _drawn_layers(child)
 
 
 def _code_stages(config: Any) -> list[_Stage]:
