@@ -43,7 +43,7 @@ def quality(result: dict[str, Any]) -> Figure:
     left.set_xticks(latents, [str(n) for n in latents])
     left.set_xlabel("latent size")
     left.set_ylabel("held-out MSE")
-    left.set_title(f"MNIST, {result['budget_seconds']:.0f} s of training per model")
+    left.set_title(f"MNIST, {result['epochs']} epochs per model")
     left.legend()
     knn = {k: statistics.median(v) for k, v in result["knn_2d"].items()}
     right.bar(

@@ -279,8 +279,8 @@ def frame(rng: np.random.Generator, n: int | None = None, columns: list[str] | N
 
 def tiny(kind: str = "dense", **extra: Any) -> dict[str, Any]:
     """Settings for a model that trains in milliseconds."""
-    if kind == "conv":
-        return {"kind": "conv", "latent_dim": 2, "max_epochs": 1, "random_state": 0, **extra}
+    if kind in ("conv", "strided_conv"):
+        return {"kind": kind, "latent_dim": 2, "max_epochs": 1, "random_state": 0, **extra}
     return {
         "latent_dim": 2,
         "model_params": {"hidden_dims": (4,)},
