@@ -40,14 +40,14 @@ def test_conv_on_rgb_images_of_two_sizes(side, channels, tmp_path):
     assert recon.shape == test.shape
     error = float(np.mean((recon - test) ** 2))
     mean_image = float(np.mean((train.mean(0) - test) ** 2))
-    # it learned the images, not their mean (measured: 0.65x at 32x32, 0.78x at 64x64)
-    assert error < 0.9 * mean_image, (error, mean_image)
+    # it learned the images, not their mean (measured: 0.53x at 32x32, 0.58x at 64x64)
+    assert error < 0.75 * mean_image, (error, mean_image)
 
     rng = np.random.default_rng(1)
     noisy = np.clip(test + rng.normal(0, 0.2, test.shape), 0, 1).astype(np.float32)
     cleaned = ae.denoise(noisy)
     gain = psnr(test, cleaned, 1.0) - psnr(test, noisy, 1.0)
-    assert gain > 1.0, gain  # dB (measured: 1.8 at 64x64 after 10 epochs)
+    assert gain > 2.0, gain  # dB (measured: 3.8 at 32x32, 3.1 at 64x64)
 
     page = aekit.report(ae, test, tmp_path / "rgb.html").read_text()
     assert "denoising" in re.findall(r'<section id="([a-z]+)">', page)

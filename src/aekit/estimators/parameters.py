@@ -50,8 +50,8 @@ class AutoencoderParams(DeclaredParams):
         "widths, the decoder mirrors them; None picks two wide layers from the input size); "
         "conv takes channels (feature maps of each stage that halves the image; None follows "
         "the image size), blocks (residual blocks per stage, default 1) and hidden_dims "
-        "(fully connected widths between the maps and the code; None: the dense rule on the "
-        "maps); strided_conv takes channels (default (32, 64)) and hidden_dims (default none). "
+        "(fully connected widths between the maps and the code, default none); strided_conv "
+        "takes channels (default (32, 64)) and hidden_dims (default none). "
         "For example {'hidden_dims': (64, 32)}; on the command line --model-param "
         "hidden_dims=64,32. None keeps the kind's defaults.",
         flag="--model-param",

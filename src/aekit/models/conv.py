@@ -30,7 +30,6 @@ from aekit.models._images import ImageAE, crop, halved
 from aekit.models._layers import activation, mlp
 from aekit.models._registry import register
 from aekit.models.base import ModelConfig, setting
-from aekit.models.dense import default_hidden_dims
 
 FIRST_WIDTH, MAX_WIDTH = 16, 256
 SMALLEST_SIDE = 7  # stages halve H and W while the smaller side stays at least this
@@ -58,10 +57,8 @@ class ConvConfig(ModelConfig):
         "(28x28: (16, 32); 64x64: (16, 32, 64)).",
     )
     blocks: int = setting(1, help="Residual blocks per stage, in the encoder and the decoder.")
-    hidden_dims: tuple[int, ...] | None = setting(
-        None,
-        help="Fully connected widths between the last maps and the code. None: the dense "
-        "kind's rule applied to the flattened maps (28x28: (512, 256)); () for none.",
+    hidden_dims: tuple[int, ...] = setting(
+        (), help="Fully connected widths between the last maps and the code; none by default."
     )
 
     def __post_init__(self) -> None:
@@ -73,11 +70,7 @@ class ConvConfig(ModelConfig):
         object.__setattr__(self, "channels", _positive_ints("channels", channels))
         if images and not self.channels:
             raise ValueError("channels must name at least one stage")
-        hidden = self.hidden_dims
-        if hidden is None and images:
-            n_maps = _n_maps(self.input_shape, self.channels or ())
-            hidden = default_hidden_dims(n_maps, self.latent_dim)
-        object.__setattr__(self, "hidden_dims", _positive_ints("hidden_dims", hidden))
+        object.__setattr__(self, "hidden_dims", _positive_ints("hidden_dims", self.hidden_dims))
         if not isinstance(self.blocks, int) or isinstance(self.blocks, bool) or self.blocks < 0:
             raise ValueError(f"blocks={self.blocks!r} must be an integer >= 0")
 
