@@ -1,19 +1,30 @@
 """``conv``: a residual convolutional autoencoder whose depth and width follow the image.
 
 Encoder: a space-to-depth step (each 2x2 patch as four channels) and a 3x3 convolution, then
-per further stage a stride-2 3x3 convolution; each stage at half the size of the one before,
-followed by residual blocks (pre-activation: group norm, activation, 3x3 convolution, twice,
-added to the input; the last convolution starts at zero, so each block starts as the
-identity). The last maps are flattened and fully connected layers lead to the code. The
-decoder mirrors it: fully connected layers back to the maps, residual blocks, then
-nearest-neighbour upsampling and a 3x3 convolution per stage, and a pixel shuffle (initialised
-as nearest-neighbour) back to full size. Nothing skips around the code: ``transform`` and
-``inverse_transform`` keep their meaning. Group normalisation, not batch normalisation: a
-sample's output never depends on its batch.
+per further stage a stride-2 3x3 convolution, each stage at half the size of the one before
+and followed by residual blocks (pre-activation: batch norm, activation, 3x3 convolution,
+twice, added to the input; the last convolution starts at zero, so each block starts as the
+identity). The last maps are flattened into the code. The decoder mirrors it: the code back
+to the maps, residual blocks, nearest-neighbour upsampling and a 3x3 convolution per stage,
+and a pixel shuffle (initialised as nearest-neighbour upsampling) back to full size: no
+checkerboard pattern, which transposed convolutions of stride 2 (``strided_conv``) leave.
+Nothing skips around the code: ``transform`` and ``inverse_transform`` keep their meaning.
 
-Defaults, measured on MNIST (trained on the 60,000 training images, scored on the test
-images; full figures in ``docs/benchmarks.md``, ``python -m bench --only quality,denoising``):
-MEASUREMENTS
+What was tried, MNIST (trained on the 60,000 training images, test MSE on the 10,000 test
+images as a multiple of PCA(32)'s; one seed, 10 epochs, latent 32 unless said; ``python -m
+bench --only quality,denoising`` has the defaults' figures over three seeds):
+
+- norm: group norm 0.216x PCA(32)'s error, batch norm 0.183x. On RGB digits at 64x64 (400
+  images, 10 epochs) group norm stayed at the mean image (1.07x its error; it removes each
+  image's colour and brightness), batch norm reached 0.58x. Evaluation uses the running
+  statistics, so a sample's output never depends on the batch it is scored in.
+- width: (32, 64) channels reached 0.16x in 20 epochs at 40 s per epoch on 2 cores (group
+  norm, learning rate 1e-3, first 5,000 test images); (16, 32) 0.18x in 10 at 18 s. A third
+  stage (4x4 maps) was slower (60 s per epoch) and worse.
+- fully connected layers before the code: none by default. (512, 256) raised the 5-NN
+  accuracy of 2-D codes with group norm (0.74 -> 0.78) but lowered it with batch norm (0.68),
+  and kept small colour sets at the mean image (0.94x its error at 32x32 vs 0.53x).
+- learning rate 1e-3 instead of the shared 3e-3: 0.237x vs 0.216x (group norm).
 """
 
 from __future__ import annotations
