@@ -1,6 +1,8 @@
-"""What the image kinds share: the input check and the crop back to the image's size."""
+"""What the image kinds share: the input check, their settings' check, sizes and crops."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from torch import Tensor
 
@@ -18,6 +20,17 @@ class ImageAE(BaseAE):
                 f"with H, W >= 2; got samples of shape {input_shape}. Reshape flat rows to "
                 f"images, or use kind='dense'"
             )
+
+
+def positive_ints(name: str, value: Any) -> tuple[int, ...]:
+    """``value`` as a tuple of positive integers (None: empty), or a ValueError naming it."""
+    try:
+        values = () if value is None else tuple(value)
+    except TypeError:
+        raise ValueError(f"{name}={value!r} must be a sequence of positive integers") from None
+    if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
+        raise ValueError(f"{name}={value!r} must be positive integers")
+    return values
 
 
 def halved(height: int, width: int) -> tuple[int, int]:

@@ -32,12 +32,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-from aekit.models._images import ImageAE, crop, halved
+from aekit.models._images import ImageAE, crop, halved, positive_ints
 from aekit.models._layers import activation, mlp
 from aekit.models._registry import register
 from aekit.models.base import ModelConfig, setting
@@ -78,23 +77,12 @@ class ConvConfig(ModelConfig):
         channels = self.channels
         if channels is None and images:
             channels = default_channels(*self.input_shape[1:])
-        object.__setattr__(self, "channels", _positive_ints("channels", channels))
+        object.__setattr__(self, "channels", positive_ints("channels", channels))
         if images and not self.channels:
             raise ValueError("channels must name at least one stage")
-        object.__setattr__(self, "hidden_dims", _positive_ints("hidden_dims", self.hidden_dims))
+        object.__setattr__(self, "hidden_dims", positive_ints("hidden_dims", self.hidden_dims))
         if not isinstance(self.blocks, int) or isinstance(self.blocks, bool) or self.blocks < 0:
             raise ValueError(f"blocks={self.blocks!r} must be an integer >= 0")
-
-
-def _positive_ints(name: str, value: Any) -> tuple[int, ...]:
-    """``value`` as a tuple of positive integers (None: empty), or a ValueError naming it."""
-    try:
-        values = () if value is None else tuple(value)
-    except TypeError:
-        raise ValueError(f"{name}={value!r} must be a sequence of positive integers") from None
-    if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in values):
-        raise ValueError(f"{name}={value!r} must be positive integers")
-    return values
 
 
 def _n_maps(input_shape: tuple[int, ...], channels: Sequence[int]) -> int:

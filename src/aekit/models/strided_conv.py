@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from aekit.models._images import ImageAE, halved
+from aekit.models._images import ImageAE, halved, positive_ints
 from aekit.models._layers import activation, mlp
 from aekit.models._registry import register
 from aekit.models.base import ModelConfig, setting
@@ -33,12 +33,8 @@ class StridedConvConfig(ModelConfig):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        for name in ("channels", "hidden_dims"):
-            value = getattr(self, name)
-            value = () if value is None else tuple(value)  # None: no layers
-            if any(not isinstance(v, int) or isinstance(v, bool) or v < 1 for v in value):
-                raise ValueError(f"{name}={getattr(self, name)!r} must be positive integers")
-            object.__setattr__(self, name, value)
+        for name in ("channels", "hidden_dims"):  # None: no layers
+            object.__setattr__(self, name, positive_ints(name, getattr(self, name)))
         if not self.channels:
             raise ValueError("channels must name at least one convolution")
 
