@@ -97,7 +97,7 @@ def run_denoising(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
 
     (X_train, _), (X_test, _) = _mnist(data, images=True)
     if quick:
-        return denoising_mnist.run(X_train[:2000], X_test[:500], epochs=1)
+        return denoising_mnist.run(X_train[:2000], X_test[:500], epochs=4)
     seeds = tuple(range(max(1, repeats)))
     return denoising_mnist.run(X_train, X_test, epochs=denoising_mnist.EPOCHS, seeds=seeds)
 
