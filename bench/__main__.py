@@ -25,6 +25,7 @@ import datetime
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -176,8 +177,6 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     if "quality" in results:
-        import statistics
-
         worse = [
             f"{kind} at latent {row['latent']}"
             for row in results["quality"]["mse"]
@@ -251,8 +250,6 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _conv_bars(quality: dict[str, Any], knn: dict[str, float]) -> list[dict[str, Any]]:
     """Issue 20's bars on the conv kind: error at latent 32, 2-D codes, epoch time."""
-    import statistics
-
     rows = {row["latent"]: row for row in quality["mse"]}
     if 32 not in rows or "aekit conv" not in knn:
         return []

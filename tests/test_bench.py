@@ -119,3 +119,29 @@ def test_bars_follow_the_measured_figures() -> None:
     assert verdicts["aekit at least 2x faster than Keras 3 fit"] is False
     anomaly = next(b for b in bars(results) if "ADBench" in b["bar"])
     assert anomaly["pass"] is False and "PCA" in anomaly["measured"]
+
+
+def test_issue_20_bars_follow_the_measured_figures() -> None:
+    """The conv bars on their own sections (a denoising-only run once failed: statistics was
+    imported in the quality branch only)."""
+    denoising = {
+        "denoising": {
+            "scores": {"aekit conv defaults, latent 32": {"psnr": [19.9, 20.2], "ssim": [0.8]}},
+            "psnr_gain_db": 3.0,
+        }
+    }
+    verdicts = {bar["bar"]: bar["pass"] for bar in bars(denoising)}
+    assert verdicts[next(b for b in verdicts if "at least 20 dB" in b)] is True  # median 20.05
+    row = {
+        "latent": 32,
+        "PCA": [0.0168],
+        "aekit dense": [0.0067],
+        "aekit conv": [0.0030, 0.0050],
+        "aekit conv s/epoch": [59.0, 63.0],
+        "aekit conv parameters": 159236,
+    }
+    quality = {"mse": [row], "knn_2d": {"PCA": [0.42], "aekit dense": [0.78], "aekit conv": [0.70]}}
+    verdicts = {bar["bar"]: bar["pass"] for bar in bars({"quality": quality})}
+    assert verdicts["conv, latent 32: held-out MSE at most 0.25x PCA(32)'s and below dense's"]
+    assert not verdicts["conv, latent 2: 5-NN accuracy of the codes above dense's"]
+    assert not verdicts["conv: an MNIST epoch within 60 s on this machine"]  # median 61
