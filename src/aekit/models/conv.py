@@ -30,7 +30,6 @@ bench --only quality,denoising`` has the defaults' figures over three seeds):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
@@ -83,14 +82,6 @@ class ConvConfig(ModelConfig):
         object.__setattr__(self, "hidden_dims", positive_ints("hidden_dims", self.hidden_dims))
         if not isinstance(self.blocks, int) or isinstance(self.blocks, bool) or self.blocks < 0:
             raise ValueError(f"blocks={self.blocks!r} must be an integer >= 0")
-
-
-def _n_maps(input_shape: tuple[int, ...], channels: Sequence[int]) -> int:
-    """Values in the last stage's maps: what the fully connected part reads."""
-    size = tuple(input_shape[1:3])
-    for _ in channels:
-        size = halved(*size)
-    return int(channels[-1]) * size[0] * size[1]
 
 
 def _norm(channels: int) -> nn.Module:
@@ -218,8 +209,8 @@ class ConvAE(ImageAE):
             down += _step(c_in, c_out, act)
             down += [ResidualBlock(c_out, act) for _ in range(config.blocks)]
         down += [_norm(channels[-1]), activation(act)]
-        n_maps = _n_maps(config.input_shape, channels)
-        hidden = list(config.hidden_dims or ())
+        n_maps = channels[-1] * sizes[-1][0] * sizes[-1][1]
+        hidden = list(config.hidden_dims)
         self.encoder = nn.Sequential(
             *down, nn.Flatten(), mlp([n_maps, *hidden], act, dropout=config.dropout)
         )

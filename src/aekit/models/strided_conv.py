@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from torch import Tensor, nn
 
-from aekit.models._images import ImageAE, halved, positive_ints
+from aekit.models._images import ImageAE, crop, halved, positive_ints
 from aekit.models._layers import activation, mlp
 from aekit.models._registry import register
 from aekit.models.base import ModelConfig, setting
@@ -73,4 +73,4 @@ class StridedConvAE(ImageAE):
 
     def decode_raw(self, z: Tensor) -> Tensor:
         _, height, width = self.config.input_shape
-        return self.decoder(z)[..., :height, :width]  # type: ignore[no-any-return]
+        return crop(self.decoder(z), (height, width))
