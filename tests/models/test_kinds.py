@@ -31,6 +31,16 @@ def test_image_kinds_handle_image_sizes(kind, shape, network_config):
     assert model.encode(x).shape == (4, 3)
 
 
+def test_conv_trains_on_one_tiny_image_at_a_time(network_config):
+    """One 2x2 image gives 1x1 maps: one value per channel, which batch statistics cannot
+    normalise; the norm falls back on its running statistics instead of failing."""
+    model = build_model("conv", network_config((1, 2, 2), 2), init="torch").train()
+    x = torch.rand(1, 1, 2, 2)
+    out = model(x)
+    out.sum().backward()
+    assert torch.isfinite(out).all()
+
+
 @pytest.mark.parametrize("kind", IMAGE_KINDS)
 def test_image_kinds_refuse_flat_rows_with_a_hint(kind, network_config):
     with pytest.raises(ValueError, match=rf"kind='{kind}' needs images.*kind='dense'"):
