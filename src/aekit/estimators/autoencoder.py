@@ -27,7 +27,7 @@ from aekit.data.validation import check_finite, validate_codes, validate_samples
 from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings
 from aekit.estimators.parameters import AutoencoderParams
 from aekit.exceptions import InputError
-from aekit.models import ModelConfig, build_config, build_model
+from aekit.models import ModelConfig, build_config, build_model, kind_settings, list_models
 from aekit.models.corruption import check_noise
 from aekit.models.corruption import corrupt as corrupt_tensor
 from aekit.models.encoder import ScaledEncoder
@@ -103,8 +103,6 @@ class Autoencoder(
 
     @classmethod
     def _parameter_hint(cls, name: str) -> str | None:
-        from aekit.models import kind_settings, list_models
-
         owners = [kind for kind in list_models() if name in kind_settings(kind)]
         if owners:
             return (
