@@ -17,3 +17,11 @@ class ModelFileError(AekitError, ValueError):
 
 class NonFiniteLossError(AekitError, ValueError):
     """Training produced a NaN or infinite loss."""
+
+
+class MissingExtraError(AekitError, ImportError):
+    """An optional dependency is not installed; the message names the extra to install."""
+
+
+class ExportError(AekitError, ValueError):
+    """A model, or a part of one, that cannot be exported; the message names the part."""

@@ -39,6 +39,10 @@ EPILOG = {
     "denoise": "example:\n  aekit denoise denoiser.safetensors noisy/ -o clean/",
     "generate": "example:\n  aekit generate vae.safetensors -n 64 -o samples.png",
     "info": "example:\n  aekit info model.safetensors",
+    "export": "example:\n  aekit export detector.safetensors -o detector.onnx\n"
+    "  (one ONNX graph from the raw input columns to the outputs, batch size dynamic:\n"
+    "   a detector's outputs are the columns 'aekit score' writes, an Autoencoder's code\n"
+    "   and reconstruction; needs pip install 'aekit[onnx]')",
     "demo": "example:\n  aekit demo -o aekit-demo",
     "report": "example:\n  aekit report model.safetensors test.csv -o report.html\n"
     "  aekit report detector.safetensors test.csv --label-column is_fraud -o report.html\n"
@@ -141,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     info = command("info", "describe a model file: configuration, sizes, training")
     info.add_argument("model")
     info.add_argument("--json", action="store_true", help="print JSON")
+
+    export = command("export", "write a model file as an ONNX graph, to score outside Python")
+    export.add_argument("model", help="model file written by 'aekit fit'")
+    export.add_argument("-o", "--output", required=True, help="the .onnx file to write")
 
     report = command("report", "write a self-contained HTML report on a model and data")
     report.add_argument("model", help="model file written by 'aekit fit'")
@@ -539,6 +547,16 @@ def cmd_report(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from aekit.data.files import check_writable
+    from aekit.export import signature, to_onnx
+
+    check_writable(args.output)
+    path = to_onnx(_load(args.model), args.output)
+    inputs, outputs = signature(path)
+    print(f"wrote {path}: inputs {', '.join(inputs)}; outputs {', '.join(outputs)}")
+
+
 def cmd_demo(args: argparse.Namespace) -> None:
     from aekit.demo import run_demo
 
@@ -554,6 +572,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int | None]] = {
     "denoise": cmd_denoise,
     "generate": cmd_generate,
     "info": cmd_info,
+    "export": cmd_export,
     "report": cmd_report,
     "demo": cmd_demo,
 }
@@ -752,10 +771,13 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
 def _is_user_error(error: Exception) -> bool:
     from sklearn.exceptions import NotFittedError
 
+    from aekit.exceptions import AekitError
+
     return isinstance(
         error,
         (
             UserError,
+            AekitError,
             ValueError,
             FileNotFoundError,
             PermissionError,

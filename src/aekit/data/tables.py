@@ -34,6 +34,7 @@ state is saved as JSON and float64 arrays (``to_state`` / ``from_state``), never
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -286,6 +287,37 @@ class TablePreprocessor:
 
     def fit_transform(self, frame: Any) -> NDArray[np.float32]:
         return self.fit(frame).transform(frame)
+
+    def prepared(self, frame: Any) -> Any:
+        """The values ``transform`` encodes: the used columns in order, numbers and booleans
+        as float64 (NaN for gaps), categories as strings (``"<missing>"`` for gaps),
+        date-times as datetime64 (NaT for gaps)."""
+        self.check_columns(frame)
+        return self._prepare(frame)
+
+    def parts(self) -> list[TablePart]:
+        """The encoding part by part, in the order of the encoded inputs, with its fitted
+        statistics: what it takes to compute ``transform`` elsewhere (``aekit.export``)."""
+        named = self.transformer_.named_transformers_
+        out = []
+        for name, _, columns in self.transformer_.transformers_:
+            if name == "remainder":
+                continue
+            step = named[name]
+            statistics: dict[str, Any] = {}
+            if name == "numeric":
+                impute, scale = step.named_steps["impute"], step.named_steps["scale"]
+                statistics = {
+                    "median": np.asarray(impute.statistics_, np.float64),
+                    "center": np.asarray(scale.center_, np.float64),
+                    "scale": np.asarray(scale.scale_, np.float64),
+                }
+            elif name == "boolean":
+                statistics = {"fill": np.asarray(step.statistics_, np.float64)}
+            elif name in ("categorical", "datetime"):
+                statistics = {"columns": list(step.columns_)}
+            out.append(TablePart(name, [str(c) for c in columns], statistics))
+        return out
 
     def _prepare(self, frame: Any) -> Any:
         """The used columns in order: numbers and booleans as float64 (NaN for gaps),
@@ -587,6 +619,19 @@ class TablePreprocessor:
             else:
                 columns[name] = np.asarray([np.nan if name in gappy else 0.0, 1.0])
         return pd.DataFrame(columns)
+
+
+@dataclass(frozen=True)
+class TablePart:
+    """One part of a table's encoding (``TablePreprocessor.parts``): ``kind`` is "numeric"
+    (``statistics``: median, center, scale: imputed, then ``(x - center) / scale``),
+    "missing" (a 0/1 input per column: is it a gap), "boolean" (``fill`` for gaps),
+    "categorical" (``columns``: each column's ``ColumnLevels``) or "datetime" (``columns``:
+    each column's ``CalendarColumn``)."""
+
+    kind: str
+    columns: list[str]
+    statistics: dict[str, Any]
 
 
 def _roles_of(state: dict[str, Any]) -> dict[str, Role]:

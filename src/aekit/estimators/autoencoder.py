@@ -702,6 +702,13 @@ class Autoencoder(
 
         return save(self, path)
 
+    def to_onnx(self, path: str | Path) -> Path:
+        """Write the fitted model as one ONNX graph (atomically), raw samples in, ``code``
+        and ``reconstruction`` out; see ``aekit.export.to_onnx``. Needs ``aekit[onnx]``."""
+        from aekit.export import to_onnx
+
+        return to_onnx(self, path)
+
     # --- model files ---------------------------------------------------------------
 
     def _to_file(

@@ -740,6 +740,14 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
 
         return save(self, path)
 
+    def to_onnx(self, path: str | Path) -> Path:
+        """Write the fitted detector as one ONNX graph (atomically): raw samples in, the
+        columns ``score_parts`` gives out (scaling, every member, the score and the
+        threshold inside); see ``aekit.export.to_onnx``. Needs ``aekit[onnx]``."""
+        from aekit.export import to_onnx
+
+        return to_onnx(self, path)
+
     # --- model files ---------------------------------------------------------------------
 
     def _to_file(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:

@@ -45,5 +45,5 @@ class ScaledEncoder(nn.Module):
                 f"expected samples of shape {self.sample_shape}, as in fit; "
                 f"got a batch of shape {tuple(x.shape)}"
             )
-        x = ((x - self.offset) / self.scale).reshape(len(x), *self.input_shape)
+        x = ((x - self.offset) / self.scale).reshape(-1, *self.input_shape)
         return self.head(self.encoder(x)).mean  # type: ignore[no-any-return]

@@ -42,7 +42,7 @@ TERMS = ("relative_error", "code_distance", "hidden_distance")
 
 def mahalanobis(features: Tensor, centre: Tensor, precision: Tensor) -> Tensor:
     """Squared Mahalanobis distance of each row of ``features`` (float64)."""
-    d = features.double().reshape(len(features), -1) - centre
+    d = features.double().flatten(1) - centre
     return ((d @ precision) * d).sum(1)  # a BLAS product, then a row-wise dot
 
 
@@ -139,7 +139,7 @@ class AnomalyScore(nn.Module):
         networks: list[BaseAE] = list(self.networks)  # type: ignore[arg-type]
         for m, network in enumerate(networks):
             features, codes, values = network.inspect(x)  # one pass of the network
-            values = values.double().reshape(len(x), -1)
+            values = values.double().flatten(1)
             if self.group is not None:  # encoded values' errors summed into their columns
                 values = values @ self.group
             values = values / self.error_scale[m]
@@ -148,7 +148,7 @@ class AnomalyScore(nn.Module):
                 hidden = mahalanobis(features, self.hidden_mean[m], self.hidden_precision[m])
                 hidden = hidden / self.hidden_scale[m]
             else:
-                hidden = torch.zeros(len(x), dtype=torch.float64, device=x.device)
+                hidden = x.new_zeros(x.shape[0], dtype=torch.float64)
             parts = [values if per_feature else values.mean(1), code / self.code_scale[m], hidden]
             sums = parts if not sums else [a + b for a, b in zip(sums, parts, strict=True)]
         return {name: total / self.n_members for name, total in zip(TERMS, sums, strict=True)}
