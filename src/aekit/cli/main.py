@@ -361,11 +361,14 @@ def cmd_denoise(args: argparse.Namespace) -> None:
     _write(args.output, _in_chunks(model.denoise, X, args.quiet, "denoising"), columns=_columns(X))
 
 
-def _detector_table(model: Any, X: Any) -> tuple[list[str], Any]:
-    """A detector's score columns for ``X`` (``score_parts``: its networks run once)."""
+def _score_table(model: Any, X: Any) -> tuple[list[str], Any]:
+    """The score columns for ``X`` (``aekit.estimators.scoring``) as names and a float32
+    table (``is_anomaly`` as 0/1)."""
     import numpy as np
 
-    parts = model.score_parts(X)
+    from aekit.estimators.scoring import score_columns
+
+    parts = score_columns(model, X)
     return list(parts), np.column_stack(list(parts.values())).astype(np.float32)
 
 
@@ -377,11 +380,8 @@ def cmd_score(args: argparse.Namespace) -> None:
         detector, flagged = _is_detector(model), [0]
 
         def score(frame: Any) -> tuple[list[str], Any]:
-            if not detector:
-                errors = model.reconstruction_error(frame)
-                columns, table = ["reconstruction_error"], errors.astype(np.float32)[:, None]
-            else:
-                columns, table = _detector_table(model, frame)
+            columns, table = _score_table(model, frame)
+            if detector:
                 flagged[0] += int(table[:, columns.index("is_anomaly")].sum())
             keys = _keys(model, frame, args.output)
             return columns, table if keys is None else _with_keys(keys, columns, table)
@@ -392,20 +392,18 @@ def cmd_score(args: argparse.Namespace) -> None:
         return
     model, X = _model_and_data(args)
     detector = _is_detector(model)
+    names: list[str] = []
+
+    def table_of(part: Any) -> Any:
+        columns, table = _score_table(model, part)
+        names[:] = columns
+        return table
+
+    values = list(_in_chunks(table_of, X, args.quiet, "scoring").T)
+    columns = list(names)
     if detector:
-        names: list[str] = []
-
-        def table_of(part: Any) -> Any:
-            columns, table = _detector_table(model, part)
-            names[:] = columns
-            return table
-
-        values = list(_in_chunks(table_of, X, args.quiet, "scoring").T)
-        columns = list(names)
         per_feature_of, prefix = model.relative_error, "relative_error"
     else:
-        columns = ["reconstruction_error"]
-        values = [_in_chunks(model.reconstruction_error, X, args.quiet, "scoring")]
         per_feature_of, prefix = model.reconstruction_error, "error"
     if args.explain:
         per_feature = _in_chunks(lambda part: per_feature_of(part, per_feature=True), X, True, "")
@@ -505,11 +503,9 @@ def _network_summary(model: Any) -> dict[str, Any]:
 def _keys(model: Any, X: Any, output: str) -> Any:
     """The identifier columns of ``X`` that ``aekit score`` carries into a table output,
     so each score joins back to its row (None when there are none to carry)."""
-    table = getattr(model, "preprocessor_", None)
-    if table is None or not hasattr(X, "columns") or not _writes_table(output):
-        return None
-    present = [c for c in X.columns if str(c) in table.identifiers_]
-    return X[present].reset_index(drop=True) if present else None
+    from aekit.estimators.scoring import identifier_columns
+
+    return identifier_columns(model, X) if _writes_table(output) else None
 
 
 def _with_keys(keys: Any, columns: list[str], values: Any) -> Any:

@@ -33,6 +33,7 @@ state is saved as JSON and float64 arrays (``to_state`` / ``from_state``), never
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -294,6 +295,32 @@ class TablePreprocessor:
         date-times as datetime64 (NaT for gaps)."""
         self.check_columns(frame)
         return self._prepare(frame)
+
+    def typical_rows(self, n: int) -> Any:
+        """``n`` copies of a typical row of the used columns, with their fit dtypes: each
+        number's median, each boolean's and each category's most frequent value, and
+        2000-01-01 for a date-time (its values are not kept). An example of the input."""
+        import pandas as pd
+
+        values: dict[str, Any] = {}
+        for part in self.parts():
+            if part.kind == "numeric":
+                values |= dict(zip(part.columns, part.statistics["median"], strict=True))
+            elif part.kind == "boolean":
+                values |= {
+                    c: bool(v) for c, v in zip(part.columns, part.statistics["fill"], strict=True)
+                }
+            elif part.kind == "categorical":
+                levels = part.statistics["columns"]
+                values |= {c: lv.levels[0] for c, lv in zip(part.columns, levels, strict=True)}
+            elif part.kind == "datetime":
+                values |= {c: pd.Timestamp("2000-01-01") for c in part.columns}
+        frame = pd.DataFrame({c: [values[c]] * n for c in self.columns_})
+        for name in self.columns_:
+            if self.kinds_[name] == "numeric":
+                with contextlib.suppress(TypeError, ValueError):
+                    frame[name] = frame[name].astype(self.dtypes_[name])
+        return frame
 
     def parts(self) -> list[TablePart]:
         """The encoding part by part, in the order of the encoded inputs, with its fitted
