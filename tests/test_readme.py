@@ -13,7 +13,7 @@ import aekit.datasets
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
-NEEDS_FILES = ("transactions/",)  # blocks that read the user's own files
+NEEDS_FILES = ("transactions/", "s3://bucket/")  # blocks that read the user's own files
 
 
 def test_the_readme_has_python_examples() -> None:

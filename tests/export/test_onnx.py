@@ -54,8 +54,9 @@ def test_dense_autoencoder_codes_and_reconstructions_match(tmp_path, digits_spli
     assert props["estimator"] == "Autoencoder" and props["kind"] == "dense"
 
 
-def test_conv_autoencoder_on_digit_images_matches(tmp_path, digit_images) -> None:
-    model = Autoencoder("conv", latent_dim=8, max_epochs=2, random_state=0).fit(digit_images)
+@pytest.mark.parametrize("kind", ["conv", "strided_conv"])
+def test_conv_autoencoder_on_digit_images_matches(tmp_path, digit_images, kind) -> None:
+    model = Autoencoder(kind, latent_dim=8, max_epochs=2, random_state=0).fit(digit_images)
     out = run(model.to_onnx(tmp_path / "conv.onnx"), onnx_inputs(model, digit_images[:100]))
     assert out["reconstruction"].shape == (100, 8, 8)
     assert_close(out["code"], model.transform(digit_images[:100]))
@@ -107,11 +108,13 @@ def test_p_values_come_from_a_binary_search_as_numpy_searchsorted() -> None:
 
 
 def thyroid_table(data_dir: Path) -> pd.DataFrame:
-    """Real rows made mixed: thyroid's six numbers, one binned into named levels, a flag,
-    and gaps in a number, the category and the flag."""
+    """Real rows made mixed: thyroid's six numbers, one binned into 5 named levels and one
+    into 60 (over 20: the rarer ones hashed into buckets), a flag, and gaps in a number, a
+    category and the flag."""
     X, _ = adbench(data_dir, "38_thyroid")
     frame = pd.DataFrame(X, columns=[f"v{i}" for i in range(X.shape[1])])
     frame["band"] = pd.cut(frame["v0"], 5, labels=["a", "b", "c", "d", "e"]).astype(object)
+    frame["grade"] = "g" + pd.qcut(frame["v3"], 60, labels=False, duplicates="drop").astype(str)
     frame["high"] = frame["v1"] > frame["v1"].median()
     rng = np.random.default_rng(0)
     frame.loc[rng.random(len(frame)) < 0.05, "v2"] = np.nan
@@ -143,6 +146,7 @@ def test_table_encoding_graph_equals_the_preprocessor_bit_for_bit(tmp_path, data
     frame = thyroid_table(data_dir)
     model = Autoencoder(max_epochs=1, random_state=0).fit(frame)
     table = model.preprocessor_
+    assert table.parts()[-1].statistics["columns"][-1].buckets  # "grade" has hashed levels
     graph = encoding_graph(table, OPSET, onnx.IR_VERSION)
     onnx.checker.check_model(graph, full_check=True)
     onnx.save_model(graph, str(tmp_path / "front.onnx"))
