@@ -531,37 +531,83 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
 
     def _terms(self, X: Any, per_feature: bool = False) -> dict[str, NDArray[np.float64]]:
         """The score's terms and the score for ``X``, from one pass of each member's network
-        over each batch of rows; the arithmetic is torch's, in float64, so that memory
-        stays bounded and no second thread pool (numpy's BLAS) competes for the cores.
-        With ``per_feature``, ``relative_error`` is per value, in X's sample shape (per
-        column for a table)."""
+        over each batch of rows, by the scoring engine (``scoring_engine``); torch's
+        arithmetic is in float64 too, so that memory stays bounded and no second thread
+        pool (numpy's BLAS) competes for the cores. With ``per_feature``,
+        ``relative_error`` is per value, in X's sample shape (per column for a table)."""
         x, shape = self._network_rows(X)
         module = self.score_module_.eval()
-        device = self.estimators_[0]._device()
         n = len(x)
         n_columns = module.error_scale.shape[1]
         out = {name: np.empty(n, np.float64) for name in ("anomaly_score", *TERMS)}
         if per_feature:  # filled in place, batch by batch: no second copy of the output
             out["relative_error"] = np.empty((n, n_columns), np.float64)
         work = work_of(module, min(n, INFERENCE_BATCH))
-        with torch.inference_mode(), compute_threads(work):
+        with torch.inference_mode(), compute_threads(work) as threads:
+            scorer = self._onnx_scorer(threads, per_feature)
             for lo in range(0, n, INFERENCE_BATCH):
-                batch = torch.from_numpy(x[lo : lo + INFERENCE_BATCH]).to(device)
-                terms = module.terms(batch, per_feature=per_feature)
-                per_sample = dict(terms)
-                if per_feature:
-                    per_sample["relative_error"] = terms["relative_error"].mean(1)
-                terms["anomaly_score"] = module.combine(per_sample)
-                totals = [t.reshape(len(batch), -1).sum(1) for t in terms.values()]
-                check_overflow(torch.stack(totals, 1).cpu().numpy(), x[lo : lo + len(batch)], lo)
+                rows = x[lo : lo + INFERENCE_BATCH]
+                terms = scorer(rows) if scorer is not None else self._torch_terms(rows, per_feature)
+                totals = [t.reshape(len(rows), -1).sum(1) for t in terms.values()]
+                check_overflow(np.stack(totals, 1), rows, lo)
                 for name, value in terms.items():
-                    out[name][lo : lo + len(batch)] = value.cpu().numpy()
+                    out[name][lo : lo + len(rows)] = value
         if per_feature:
             error = out["relative_error"]
             if self.preprocessor_ is None:  # a table's errors are per column already
                 error = error.reshape(len(x), *shape)
             out["relative_error"] = error
         return out
+
+    def _torch_terms(self, rows: NDArray[np.float32], per_feature: bool) -> dict[str, Any]:
+        """One batch's terms and score by torch, as numpy arrays."""
+        module = self.score_module_
+        batch = torch.from_numpy(rows).to(self.estimators_[0]._device())
+        terms = module.terms(batch, per_feature=per_feature)
+        per_sample = dict(terms)
+        if per_feature:
+            per_sample["relative_error"] = terms["relative_error"].mean(1)
+        terms["anomaly_score"] = module.combine(per_sample)
+        return {name: value.cpu().numpy() for name, value in terms.items()}
+
+    @property
+    def scoring_engine(self) -> str:
+        """What computes the scores: ``"onnxruntime"`` or ``"torch"``, by ``AEKIT_ENGINE``
+        (``aekit.export.runtime``: onnxruntime by default where it is installed and the
+        members are MLPs of one shape, on the CPU)."""
+        check_is_fitted(self, "score_module_")
+        return "onnxruntime" if self._onnx_scorer(torch.get_num_threads()) else "torch"
+
+    def _onnx_scorer(self, threads: int, per_feature: bool = False) -> Any:
+        """The onnxruntime scorer of this detector's score module (built once per kind of
+        output, kept while the module is the same), or None where torch scores."""
+        from aekit.export import runtime
+
+        engine = runtime.engine_setting()
+        if engine == "torch":
+            return None
+        module = self.score_module_
+        key = (id(module), threads, per_feature)
+        cache: tuple[Any, dict[tuple[int, int, bool], Any]] | None
+        cache = getattr(self, "_scorer_cache", None)
+        if cache is not None and cache[0] is module and key in cache[1]:
+            return cache[1][key]
+        reason = runtime.why_not(module, self.estimators_[0]._device().type)
+        if reason is not None:
+            if engine == "onnxruntime":
+                raise ValueError(f"AEKIT_ENGINE=onnxruntime cannot score this detector: {reason}")
+            return None
+        scorer = runtime.OnnxScorer(module, threads, per_feature)
+        if cache is None or cache[0] is not module:
+            cache = (module, {})
+            self._scorer_cache = cache
+        cache[1][key] = scorer
+        return scorer
+
+    def __getstate__(self) -> dict[str, Any]:
+        state: dict[str, Any] = super().__getstate__()
+        state.pop("_scorer_cache", None)  # an onnxruntime session does not pickle
+        return state
 
     def score_parts(self, X: ArrayLike) -> dict[str, NDArray[Any]]:
         """Everything ``aekit score`` writes for ``X``, the networks run once.

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor, nn
 
 from aekit.models.base import BaseAE
+from aekit.models.stacked import StackedMLP
 
 # the fitted buffers, as saved in model files: per member (first axis), then the weights
 STATISTICS = (
@@ -44,6 +45,13 @@ def mahalanobis(features: Tensor, centre: Tensor, precision: Tensor) -> Tensor:
     """Squared Mahalanobis distance of each row of ``features`` (float64)."""
     d = features.double().flatten(1) - centre
     return ((d @ precision) * d).sum(1)  # a BLAS product, then a row-wise dot
+
+
+def batched_mahalanobis(features: Tensor, centre: Tensor, precision: Tensor) -> Tensor:
+    """``mahalanobis`` of each member's features ``(M, B, d)`` from its own centre
+    ``(M, d)`` and precision ``(M, d, d)``: ``(M, B)``, float64."""
+    d = features.double() - centre.unsqueeze(1)
+    return (torch.bmm(d, precision) * d).sum(2)
 
 
 class AnomalyScore(nn.Module):
@@ -91,6 +99,8 @@ class AnomalyScore(nn.Module):
             self.register_buffer(name, value)
         self.register_buffer("group", group, persistent=False)
         self._check_shapes()
+        # the members as one batched network where they stack (a snapshot of their weights)
+        self.stacked = StackedMLP.of(networks)
 
     def _check_shapes(self) -> None:
         """Each statistic's shape must fit the networks (a forged file could say otherwise)."""
@@ -135,6 +145,8 @@ class AnomalyScore(nn.Module):
         ``relative_error`` is ``(batch,)``, or ``(batch, n_columns)`` with ``per_feature``;
         the distances are ``(batch,)``. All float64.
         """
+        if self.stacked is not None:
+            return self._stacked_terms(x, per_feature)
         sums: list[Tensor] = []
         networks: list[BaseAE] = list(self.networks)  # type: ignore[arg-type]
         for m, network in enumerate(networks):
@@ -152,6 +164,25 @@ class AnomalyScore(nn.Module):
             parts = [values if per_feature else values.mean(1), code / self.code_scale[m], hidden]
             sums = parts if not sums else [a + b for a, b in zip(sums, parts, strict=True)]
         return {name: total / self.n_members for name, total in zip(TERMS, sums, strict=True)}
+
+    def _stacked_terms(self, x: Tensor, per_feature: bool) -> dict[str, Tensor]:
+        """``terms`` from the stacked members: the same arithmetic, every member at once."""
+        assert self.stacked is not None
+        features, codes, values = self.stacked.inspect(x)  # (members, batch, ...)
+        values = values.double()
+        if self.group is not None:
+            values = values @ self.group
+        values = values / self.error_scale.unsqueeze(1)
+        code = batched_mahalanobis(codes, self.code_mean, self.code_precision)
+        code = code / self.code_scale.unsqueeze(1)
+        if self.has_hidden:
+            hidden = batched_mahalanobis(features, self.hidden_mean, self.hidden_precision)
+            hidden = hidden / self.hidden_scale.unsqueeze(1)
+        else:
+            hidden = code.new_zeros(code.shape)
+        error = values if per_feature else values.mean(2)
+        parts = (error, code, hidden)
+        return {name: part.mean(0) for name, part in zip(TERMS, parts, strict=True)}
 
     def combine(self, terms: Mapping[str, Tensor]) -> Tensor:
         """The anomaly score from the (per-sample) terms: higher is more anomalous."""
