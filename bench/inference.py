@@ -10,6 +10,7 @@ their matrix products (every member's linear layers, float32, no activation and 
 timed in torch and in onnxruntime, the faster counting. Bar: 1,000,000 rows/s.
 
     python bench/inference.py --rows 1000000
+    python bench/inference.py --profile     # where the default detector's time goes
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -238,12 +240,58 @@ def markdown(results: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def profile(n_rows: int) -> str:
+    """Where the default detector's ``decision_function`` time goes: validation and scaling
+    (Python) against the scoring session, and the session's kernel time by operator."""
+    import collections
+
+    import onnxruntime as ort
+
+    from aekit.export.runtime import score_graph
+
+    X = make_rows(n_rows)
+    detector = fitted_detector(X[:20000])
+    started = time.perf_counter()
+    x = detector.network_inputs(X)
+    prepare = time.perf_counter() - started
+    options = ort.SessionOptions()
+    options.enable_profiling = True
+    options.intra_op_num_threads = 2
+    model = score_graph(detector.score_module_).SerializeToString()
+    session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    started = time.perf_counter()
+    for lo in range(0, len(x), 4096):
+        session.run(None, {"x": x[lo : lo + 4096]})
+    scoring = time.perf_counter() - started
+    events = json.loads(Path(session.end_profiling()).read_text())
+    kernels: collections.Counter[str] = collections.Counter()
+    for event in events:
+        if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
+            kernels[event["args"]["op_name"]] += event["dur"]
+    total = sum(kernels.values())
+    lines = [
+        f"{n_rows:,} rows: validation and scaling {prepare:.2f} s, the scoring session "
+        f"{scoring:.2f} s (profiled); kernel time by operator:",
+        "",
+        "| operator | share |",
+        "|---|---|",
+    ]
+    lines += [f"| {op} | {t / total:.1%} |" for op, t in kernels.most_common(12)]
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--one", choices=METHODS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--profile", action="store_true", help="where the default detector's time goes"
+    )
     args = parser.parse_args()
+    if args.profile:
+        print(profile(args.rows))
+        return
     if args.one:
         print(json.dumps(measure(args.one, args.rows, args.repeats)))
         return
