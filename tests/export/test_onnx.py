@@ -73,7 +73,7 @@ def test_vae_encoder_gives_the_posterior_mean(tmp_path, digits_split) -> None:
 
 def test_detector_graph_gives_what_aekit_score_writes(tmp_path, data_dir) -> None:
     X, _ = adbench(data_dir, "38_thyroid")
-    detector = AnomalyDetector(false_positive_rate=0.05, random_state=0)
+    detector = AnomalyDetector(n_estimators=3, false_positive_rate=0.05, random_state=0)
     detector.set_params(estimator__max_epochs=3).fit(X)
     out = run(detector.to_onnx(tmp_path / "detector.onnx"), onnx_inputs(detector, X))
     expected = detector.score_parts(X)
@@ -125,8 +125,8 @@ def thyroid_table(data_dir: Path) -> pd.DataFrame:
 
 def test_mixed_table_detector_encodes_columns_inside_the_graph(tmp_path, data_dir) -> None:
     frame = thyroid_table(data_dir)
-    detector = AnomalyDetector(random_state=0).set_params(estimator__max_epochs=2)
-    detector.fit(frame.iloc[:2500])
+    detector = AnomalyDetector(n_estimators=2, random_state=0)
+    detector.set_params(estimator__max_epochs=2).fit(frame.iloc[:2500])
     path = detector.to_onnx(tmp_path / "table.onnx")
     scored = frame.iloc[2500:].copy()
     scored.loc[scored.index[:5], "band"] = "never seen"  # the unseen input
