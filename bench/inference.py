@@ -19,9 +19,11 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -256,6 +258,8 @@ def profile(n_rows: int) -> str:
     prepare = time.perf_counter() - started
     options = ort.SessionOptions()
     options.enable_profiling = True
+    trace = Path(tempfile.mkdtemp(prefix="aekit-profile-"))
+    options.profile_file_prefix = str(trace / "onnxruntime")
     options.intra_op_num_threads = 2
     model = score_graph(detector.score_module_).SerializeToString()
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
@@ -264,6 +268,7 @@ def profile(n_rows: int) -> str:
         session.run(None, {"x": x[lo : lo + 4096]})
     scoring = time.perf_counter() - started
     events = json.loads(Path(session.end_profiling()).read_text())
+    shutil.rmtree(trace)
     kernels: collections.Counter[str] = collections.Counter()
     for event in events:
         if event.get("cat") == "Node" and event["name"].endswith("_kernel_time"):
