@@ -587,8 +587,8 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         if engine == "torch":
             return None
         module = self.score_module_
-        key = (id(module), threads, per_feature)
-        cache: tuple[Any, dict[tuple[int, int, bool], Any]] | None
+        key = (threads, per_feature)
+        cache: tuple[Any, dict[tuple[int, bool], Any]] | None
         cache = getattr(self, "_scorer_cache", None)
         if cache is not None and cache[0] is module and key in cache[1]:
             return cache[1][key]

@@ -25,18 +25,17 @@ from torch import nn
 
 from aekit.exceptions import InputError
 from aekit.models.score import TERMS, AnomalyScore
+from aekit.models.stacked import StackedLinear
 
 ENGINES = ("auto", "torch", "onnxruntime")
 ENGINE_VARIABLE = "AEKIT_ENGINE"
 OPSET = 20
 INPUT = "x"
 OUTPUTS = ("anomaly_score", *TERMS)
-_ACTIVATIONS = {  # torch module -> ONNX operator (and attributes)
+_ACTIVATIONS: dict[type[nn.Module], tuple[str, dict[str, Any]]] = {  # torch -> ONNX
     nn.ReLU: ("Relu", {}),
-    nn.LeakyReLU: ("LeakyRelu", {"alpha": 0.01}),
     nn.Tanh: ("Tanh", {}),
     nn.Sigmoid: ("Sigmoid", {}),
-    nn.ELU: ("Elu", {"alpha": 1.0}),
     nn.SELU: ("Selu", {}),
     nn.GELU: ("Gelu", {}),
     nn.Softplus: ("Softplus", {}),
@@ -68,7 +67,7 @@ def why_not(score: AnomalyScore, device: str) -> str | None:
     unknown = [
         type(m).__name__
         for m in layers
-        if not isinstance(m, nn.Module) or (_activation(m) is None and not _is_linear(m))
+        if _activation(m) is None and not isinstance(m, StackedLinear)
     ]
     if unknown:
         return f"no ONNX operator here for {', '.join(sorted(set(unknown)))}"
@@ -94,12 +93,6 @@ class OnnxScorer:
         rows = np.ascontiguousarray(x.reshape(len(x), -1), dtype=np.float32)
         out = self.session.run(list(OUTPUTS), {INPUT: rows})
         return dict(zip(OUTPUTS, out, strict=True))
-
-
-def _is_linear(module: nn.Module) -> bool:
-    from aekit.models.stacked import StackedLinear
-
-    return isinstance(module, StackedLinear)
 
 
 def _activation(module: nn.Module) -> tuple[str, dict[str, Any]] | None:
@@ -149,7 +142,7 @@ def score_graph(score: AnomalyScore, per_feature: bool = False) -> Any:
 
     def layers(h: str, modules: Any, member: int) -> str:
         for module in modules:
-            if _is_linear(module):
+            if isinstance(module, StackedLinear):
                 weight = module.weight[member].detach().cpu().numpy().T  # (out, in)
                 bias = module.bias[member, 0].detach().cpu().numpy()
                 h = op("Gemm", [h, const(weight, "w", np.float32), const(bias, "b", np.float32)],

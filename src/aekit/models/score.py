@@ -42,16 +42,11 @@ TERMS = ("relative_error", "code_distance", "hidden_distance")
 
 
 def mahalanobis(features: Tensor, centre: Tensor, precision: Tensor) -> Tensor:
-    """Squared Mahalanobis distance of each row of ``features`` (float64)."""
-    d = features.double().flatten(1) - centre
-    return ((d @ precision) * d).sum(1)  # a BLAS product, then a row-wise dot
-
-
-def batched_mahalanobis(features: Tensor, centre: Tensor, precision: Tensor) -> Tensor:
-    """``mahalanobis`` of each member's features ``(M, B, d)`` from its own centre
-    ``(M, d)`` and precision ``(M, d, d)``: ``(M, B)``, float64."""
-    d = features.double() - centre.unsqueeze(1)
-    return (torch.bmm(d, precision) * d).sum(2)
+    """Squared Mahalanobis distance of each row of ``features`` ``(..., B, d)`` from
+    ``centre`` and ``precision`` (with the same leading axes: one member's, or every
+    member's at once), float64."""
+    d = features.double() - centre
+    return ((d @ precision) * d).sum(-1)  # a (batched) BLAS product, then a row-wise dot
 
 
 class AnomalyScore(nn.Module):
@@ -145,44 +140,50 @@ class AnomalyScore(nn.Module):
         ``relative_error`` is ``(batch,)``, or ``(batch, n_columns)`` with ``per_feature``;
         the distances are ``(batch,)``. All float64.
         """
-        if self.stacked is not None:
-            return self._stacked_terms(x, per_feature)
+        if self.stacked is not None:  # every member at once: a leading member axis
+            features, codes, values = self.stacked.inspect(x)
+            by_member = {
+                k: v if k.endswith("precision") else v.unsqueeze(1)
+                for k, v in self.statistics().items()
+                if v.ndim
+            }
+            parts = self._member_terms(features, codes, values, by_member, per_feature)
+            return {name: part.mean(0) for name, part in zip(TERMS, parts, strict=True)}
         sums: list[Tensor] = []
         networks: list[BaseAE] = list(self.networks)  # type: ignore[arg-type]
         for m, network in enumerate(networks):
             features, codes, values = network.inspect(x)  # one pass of the network
-            values = values.double().flatten(1)
-            if self.group is not None:  # encoded values' errors summed into their columns
-                values = values @ self.group
-            values = values / self.error_scale[m]
-            code = mahalanobis(codes, self.code_mean[m], self.code_precision[m])
-            if self.has_hidden:
-                hidden = mahalanobis(features, self.hidden_mean[m], self.hidden_precision[m])
-                hidden = hidden / self.hidden_scale[m]
-            else:
-                hidden = x.new_zeros(x.shape[0], dtype=torch.float64)
-            parts = [values if per_feature else values.mean(1), code / self.code_scale[m], hidden]
+            member = {k: v[m] for k, v in self.statistics().items() if v.ndim}
+            parts = self._member_terms(
+                features.flatten(1), codes, values.flatten(1), member, per_feature
+            )
             sums = parts if not sums else [a + b for a, b in zip(sums, parts, strict=True)]
         return {name: total / self.n_members for name, total in zip(TERMS, sums, strict=True)}
 
-    def _stacked_terms(self, x: Tensor, per_feature: bool) -> dict[str, Tensor]:
-        """``terms`` from the stacked members: the same arithmetic, every member at once."""
-        assert self.stacked is not None
-        features, codes, values = self.stacked.inspect(x)  # (members, batch, ...)
+    def _member_terms(
+        self,
+        features: Tensor,
+        codes: Tensor,
+        values: Tensor,
+        statistics: Mapping[str, Tensor],
+        per_feature: bool,
+    ) -> list[Tensor]:
+        """One member's terms (or every member's, along a leading axis that
+        ``statistics`` shares): relative error, code distance, hidden distance."""
         values = values.double()
-        if self.group is not None:
+        if self.group is not None:  # encoded values' errors summed into their columns
             values = values @ self.group
-        values = values / self.error_scale.unsqueeze(1)
-        code = batched_mahalanobis(codes, self.code_mean, self.code_precision)
-        code = code / self.code_scale.unsqueeze(1)
+        values = values / statistics["error_scale"]
+        code = mahalanobis(codes, statistics["code_mean"], statistics["code_precision"])
+        code = code / statistics["code_scale"]
         if self.has_hidden:
-            hidden = batched_mahalanobis(features, self.hidden_mean, self.hidden_precision)
-            hidden = hidden / self.hidden_scale.unsqueeze(1)
+            hidden = mahalanobis(
+                features, statistics["hidden_mean"], statistics["hidden_precision"]
+            )
+            hidden = hidden / statistics["hidden_scale"]
         else:
             hidden = code.new_zeros(code.shape)
-        error = values if per_feature else values.mean(2)
-        parts = (error, code, hidden)
-        return {name: part.mean(0) for name, part in zip(TERMS, parts, strict=True)}
+        return [values if per_feature else values.mean(-1), code, hidden]
 
     def combine(self, terms: Mapping[str, Tensor]) -> Tensor:
         """The anomaly score from the (per-sample) terms: higher is more anomalous."""
