@@ -86,6 +86,8 @@ class MatmulFloor:
         try:
             import onnxruntime as ort
             from onnx import TensorProto, helper, numpy_helper
+
+            from aekit.export import OPSET
         except ImportError:
             return None
         nodes, inits, outputs = [], [], []
@@ -105,7 +107,7 @@ class MatmulFloor:
             outputs,
             initializer=inits,
         )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 20)])
+        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
         options = ort.SessionOptions()
         options.intra_op_num_threads = self.torch.get_num_threads()
         return ort.InferenceSession(model.SerializeToString(), options)

@@ -24,12 +24,12 @@ from numpy.typing import NDArray
 from torch import nn
 
 from aekit.exceptions import InputError
+from aekit.export.onnx_model import OPSET
 from aekit.models.score import TERMS, AnomalyScore
 from aekit.models.stacked import StackedLinear
 
 ENGINES = ("auto", "torch", "onnxruntime")
 ENGINE_VARIABLE = "AEKIT_ENGINE"
-OPSET = 20
 INPUT = "x"
 OUTPUTS = ("anomaly_score", *TERMS)
 _ACTIVATIONS: dict[type[nn.Module], tuple[str, dict[str, Any]]] = {  # torch -> ONNX
