@@ -60,6 +60,50 @@ def test_conv_depth_and_width_follow_the_image_size(side, channels, network_conf
     assert 4 <= smallest <= 8  # the last maps are small, never a single pixel
 
 
+@pytest.mark.parametrize(
+    ("latent", "hidden", "hidden_dims", "learning_rate"),
+    [
+        (2, None, (512, 256), 1e-3),
+        (8, None, (512, 256), 1e-3),
+        (9, None, (), 3e-3),
+        (32, None, (), 3e-3),
+        (2, (), (), 3e-3),
+        (32, (64,), (64,), 1e-3),
+    ],
+)
+def test_conv_reads_small_codes_through_fully_connected_layers(
+    latent, hidden, hidden_dims, learning_rate, network_config
+):
+    """Codes of at most 8 values get (512, 256) before them by default (their 2-D codes
+    separate the digits better), and layers before the code train at 1e-3."""
+    settings = {} if hidden is None else {"hidden_dims": hidden}
+    model = build_model("conv", network_config((1, 28, 28), latent, **settings), init="torch")
+    assert model.config.hidden_dims == hidden_dims
+    assert model.config.learning_rate() == pytest.approx(learning_rate)
+    widths = [m.out_features for m in model.encoder.modules() if isinstance(m, torch.nn.Linear)]
+    assert widths == list(hidden_dims)
+
+
+@pytest.mark.parametrize(
+    ("kind", "latent", "learning_rate", "expected"),
+    [
+        ("conv", 2, "auto", 1e-3),
+        ("conv", 16, "auto", 3e-3),
+        ("dense", 2, "auto", 3e-3),
+        ("conv", 2, 0.02, 0.02),
+    ],
+)
+def test_auto_learning_rate_is_the_networks_own(
+    kind, latent, learning_rate, expected, digit_images
+):
+    ae = Autoencoder(
+        kind, latent_dim=latent, learning_rate=learning_rate, max_epochs=1, random_state=0
+    )
+    ae.fit(digit_images[:64] if kind == "conv" else digit_images[:64].reshape(64, -1))
+    assert ae.history_.learning_rate[0] == pytest.approx(expected)
+    assert ae.get_params()["learning_rate"] == learning_rate
+
+
 def _checkerboard(model: BaseAE, latent: int) -> float:
     """Share of a fresh decoder's output energy at the highest frequency (a 2x2 pattern)."""
     torch.manual_seed(0)

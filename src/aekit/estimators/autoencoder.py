@@ -296,8 +296,8 @@ class Autoencoder(
         """Build a network seeded with ``seed`` as ``model_`` and train it on model-space
         batches, setting ``history_``. Under ``torchrun`` only rank 0 shows progress and
         writes checkpoints."""
-        settings = self._train_settings(device, seed)
         config = self._model_config()  # a bad setting fails here, before any progress bar
+        settings = self._train_settings(device, seed, config)
         callbacks: list[Callback] = list(run.callbacks)
         main = distributed.is_main()
         bar = ProgressBar(self.max_epochs, description=run.label) if self.verbose and main else None
@@ -379,10 +379,13 @@ class Autoencoder(
         }
         return build_config(self.kind, shared, self.model_params)
 
-    def _train_settings(self, device: torch.device, seed: int) -> TrainSettings:
+    def _train_settings(
+        self, device: torch.device, seed: int, config: ModelConfig
+    ) -> TrainSettings:
+        auto = self.learning_rate == "auto"
         return TrainSettings(
             max_epochs=self.max_epochs,
-            learning_rate=self.learning_rate,
+            learning_rate=config.learning_rate() if auto else float(self.learning_rate),
             weight_decay=self.weight_decay,
             lr_schedule=self.lr_schedule,
             max_grad_norm=self.max_grad_norm,

@@ -50,7 +50,8 @@ class AutoencoderParams(DeclaredParams):
         "widths, the decoder mirrors them; None picks two wide layers from the input size); "
         "conv takes channels (feature maps of each stage that halves the image; None follows "
         "the image size), blocks (residual blocks per stage, default 1) and hidden_dims "
-        "(fully connected widths between the maps and the code, default none); strided_conv "
+        "(fully connected widths between the maps and the code; None: (512, 256) for codes "
+        "of at most 8 values, none for larger); strided_conv "
         "takes channels (default (32, 64)) and hidden_dims (default none). "
         "For example {'hidden_dims': (64, 32)}; on the command line --model-param "
         "hidden_dims=64,32. None keeps the kind's defaults.",
@@ -144,8 +145,12 @@ class AutoencoderParams(DeclaredParams):
         help='Samples per step; "auto": 1% of the training samples, between 32 and 256, so '
         "that small data sets still get enough steps per epoch.",
     )
-    learning_rate: float = param(
-        3e-3, Number(float, 0, None, "neither"), help="AdamW's learning rate."
+    learning_rate: float | str = param(
+        "auto",
+        Choice("auto"),
+        Number(float, 0, None, "neither"),
+        help="AdamW's learning rate; \"auto\": the network's own choice, 3e-3, or 1e-3 for a conv "
+        "network with fully connected layers before its code (the default for small codes).",
     )
     weight_decay: float = param(0.0, Number(float, 0), help="AdamW's weight decay.")
     lr_schedule: str = param(

@@ -19,6 +19,8 @@ from aekit.models._registry import model_class
 from aekit.models.latent import SPARSITY_PENALTIES, Bottleneck, LatentCode, build_bottleneck
 from aekit.models.size import check_fits, parameter_count
 
+LEARNING_RATE = 3e-3  # AdamW's, for the networks that do not choose their own
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -86,6 +88,10 @@ class ModelConfig:
 
     def to_json(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+    def learning_rate(self) -> float:
+        """The learning rate this network trains best at: the estimators' ``"auto"``."""
+        return LEARNING_RATE
 
 
 class BaseAE(nn.Module):
