@@ -58,24 +58,28 @@ def quality(result: dict[str, Any]) -> Figure:
 
 def anomaly(result: dict[str, Any]) -> Figure:
     rows, methods = result["rows"], result["methods"]
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, axes = plt.subplots(2, 1, figsize=(11, 6.4), sharex=True)
     order = sorted(range(len(rows)), key=lambda i: rows[i]["aekit"]["roc_auc"])
-    markers = "osD^v<>"
-    for k, method in enumerate(methods):
-        values = [rows[i][method]["roc_auc"] for i in order]
-        mean = result["means"][method]["roc_auc"]
-        ax.plot(
-            range(len(order)),
-            values,
-            markers[k % len(markers)],
-            label=f"{method} (mean {mean:.3f})",
-            color="tab:blue" if method == "aekit" else None,
-            alpha=1.0 if method == "aekit" else 0.7,
-        )
-    ax.set_xticks(range(len(order)), [rows[i]["set"] for i in order], rotation=60, ha="right")
-    ax.set_ylabel("ROC-AUC")
-    ax.set_title("ADBench, unsupervised protocol, default parameters")
-    ax.legend(fontsize=8, loc="lower right")
+    markers = "osD^v<>phX*"
+    measures = (("roc_auc", "ROC-AUC"), ("ap", "average precision"))
+    for ax, (metric, label) in zip(axes, measures, strict=True):
+        for k, method in enumerate(methods):
+            values = [rows[i][method][metric] for i in order]
+            mean = result["means"][method][metric]
+            ax.plot(
+                range(len(order)),
+                values,
+                markers[k % len(markers)],
+                label=f"{method} ({mean:.3f})",
+                color="tab:blue" if method == "aekit" else None,
+                alpha=1.0 if method == "aekit" else 0.6,
+                markersize=7 if method == "aekit" else 5,
+            )
+        ax.set_ylabel(label)
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="mean")
+    axes[1].set_xticks(range(len(order)), [rows[i]["set"] for i in order], rotation=60, ha="right")
+    axes[0].set_title("ADBench, unsupervised protocol, default parameters")
+    fig.tight_layout()
     return fig
 
 

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = [sys.executable, "-m", "bench"]
 
@@ -108,17 +110,27 @@ def test_bars_follow_the_measured_figures() -> None:
         "speed": {"aekit_vs_minimal": 0.9, "keras_vs_aekit": 1.5},
         "anomaly": {
             "means": {
-                "aekit": {"roc_auc": 0.85},
-                "IsolationForest": {"roc_auc": 0.83},
-                "PCA": {"roc_auc": 0.86},
-            }
+                "aekit": {"roc_auc": 0.85, "ap": 0.48, "total_seconds": 5.0},
+                "IsolationForest": {"roc_auc": 0.83, "ap": 0.47, "total_seconds": 2.0},
+                "PCA": {"roc_auc": 0.86, "ap": 0.30, "total_seconds": 0.1},
+            },
+            "mean_rank": {
+                "aekit": {"roc_auc": 1.9, "ap": 1.5},
+                "IsolationForest": {"roc_auc": 2.2, "ap": 1.8},
+                "PCA": {"roc_auc": 1.8, "ap": 2.7},
+            },
         },
     }
     verdicts = {bar["bar"]: bar["pass"] for bar in bars(results)}
     assert verdicts["aekit epoch time <= 1.0x the minimal PyTorch loop's"] is True
     assert verdicts["aekit at least 2x faster than Keras 3 fit"] is False
-    anomaly = next(b for b in bars(results) if "ADBench" in b["bar"])
+    anomaly = next(b for b in bars(results) if "ADBench ROC-AUC" in b["bar"])
     assert anomaly["pass"] is False and "PCA" in anomaly["measured"]
+    assert verdicts["aekit's mean rank by ROC-AUC the best of every method's"] is False
+    assert verdicts["aekit's mean rank by AP the best of every method's"] is True
+    assert verdicts["aekit's mean ADBench AP above IsolationForest's"] is True
+    timing = next(b for b in bars(results) if "within 3x" in b["bar"])
+    assert timing["pass"] is True and timing["measured"].startswith("2.5x")
 
 
 def test_issue_20_bars_follow_the_measured_figures() -> None:
@@ -145,3 +157,46 @@ def test_issue_20_bars_follow_the_measured_figures() -> None:
     assert verdicts["conv, latent 32: held-out MSE at most 0.25x PCA(32)'s and below dense's"]
     assert not verdicts["conv, latent 2: 5-NN accuracy of the codes above dense's"]
     assert not verdicts["conv: an MNIST epoch within 60 s on this machine"]  # median 61
+
+
+def _adbench_module() -> Any:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location("adbench", REPO / "bench/anomaly_adbench.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    return module
+
+
+def test_adbench_measures_each_method_per_seed_with_fit_and_score_times(
+    data_dir: Path, tmp_path: Path
+) -> None:
+    adbench = _adbench_module()
+    for name in ("14_glass", "45_wine"):
+        (tmp_path / f"{name}.npz").symlink_to(data_dir / "adbench" / f"{name}.npz")
+    methods = ["aekit", "IsolationForest", "PCA"]
+    result = adbench.run(tmp_path, seeds=2, methods=methods, aekit_params={"n_estimators": 2})
+    assert result["methods"] == methods and result["seeded"] == ["aekit", "IsolationForest"]
+    for row in result["rows"]:
+        for m in methods:
+            assert 0.0 <= row[m]["ap"] <= 1.0 and 0.3 < row[m]["roc_auc"] <= 1.0
+            assert row[m]["fit_seconds"] > 0 and row[m]["score_seconds"] > 0
+        assert len(row["aekit"]["roc_auc_seeds"]) == 2 and "roc_auc_seeds" not in row["PCA"]
+        assert row["aekit"]["roc_auc"] == np.mean(row["aekit"]["roc_auc_seeds"])
+    ranks = result["mean_rank"]
+    assert sum(r["roc_auc"] for r in ranks.values()) == 1 + 2 + 3  # ranks 1..3 on each set
+    totals = {m: result["means"][m]["total_seconds"] for m in methods}
+    assert totals["aekit"] > totals["PCA"] > 0
+    text = adbench.markdown(result)
+    assert "| aekit |" in text and "score s" in text and "mean of 2 seeds" in text
+    verdicts = {bar["bar"] for bar in bars({"anomaly": result})}
+    assert "aekit's mean ADBench AP above IsolationForest's" in verdicts
+    try:
+        adbench.run(tmp_path, methods=["aekit", "Nonsense"])
+    except SystemExit as stop:
+        assert "Nonsense" in str(stop)
+    else:
+        raise AssertionError("an unknown method name must stop the run")
