@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = [sys.executable, "-m", "bench"]
@@ -200,3 +201,32 @@ def test_adbench_measures_each_method_per_seed_with_fit_and_score_times(
         assert "Nonsense" in str(stop)
     else:
         raise AssertionError("an unknown method name must stop the run")
+
+
+def test_screening_reports_each_set_by_a_choice_made_without_it() -> None:
+    sys.path.insert(0, str(REPO / "bench"))
+    try:
+        spec = importlib.util.spec_from_file_location("screen", REPO / "bench/screen_adbench.py")
+        assert spec is not None and spec.loader is not None
+        screen = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(screen)
+    finally:
+        sys.path.remove(str(REPO / "bench"))
+    sets = [f"{i}_set" for i in range(8)]
+    # "lucky" owes its better mean AP to set 0 alone; "steady" is better on every other set
+    figures = {
+        "steady": {s: {"roc_auc": 0.8, "ap": 0.5} for s in sets},
+        "lucky": {s: {"roc_auc": 0.7, "ap": 0.45} for s in sets},
+    }
+    figures["lucky"]["0_set"] = {"roc_auc": 1.0, "ap": 1.0}
+    result = screen.cross_validate(figures, folds=4, criterion="ap")
+    reported = [s for fold in result["folds"] for s in fold["reported_on"]]
+    assert sorted(reported) == sets  # every set judged once
+    for fold in result["folds"]:
+        assert not set(fold["chosen_on"]) & set(fold["reported_on"])
+        assert (fold["chosen"] == "lucky") == ("0_set" in fold["chosen_on"])
+    in_sample = result["in_sample"]
+    assert in_sample["lucky"]["ap"] == pytest.approx((1.0 + 7 * 0.45) / 8)  # best in sample
+    assert in_sample["lucky"]["ap"] > in_sample["steady"]["ap"]
+    # out of sample: lucky judged on six sets (0.45), steady on the fold holding set 0 (0.5)
+    assert result["out_of_sample"]["ap"] == pytest.approx((6 * 0.45 + 2 * 0.5) / 8)

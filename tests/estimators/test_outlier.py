@@ -374,3 +374,12 @@ def test_a_convolutional_detector_on_images() -> None:
     assert roc_auc_score(y, scores) > 0.9  # ones among zeros: measured 0.9996
     assert detector.explain(ones).shape == ones.shape
     assert detector.score_module_.has_hidden and detector.hidden_distance(ones).shape == (15,)
+
+
+def test_members_train_at_the_rate_the_detection_defaults_were_screened_at(digit_images):
+    """3e-3 for every member kind: "auto" would give a conv member, whose (64, 32) layers sit
+    before its code, the conv kind's 1e-3."""
+    detector = AnomalyDetector(n_estimators=1, random_state=0)
+    detector.set_params(estimator__kind="conv", estimator__max_epochs=1)
+    detector.fit(digit_images[:100])
+    assert detector.estimators_[0].history_.learning_rate[0] == pytest.approx(3e-3)

@@ -30,6 +30,8 @@ bench --only quality,denoising`` has the defaults' figures over three seeds):
   to 0.0121. At latent 32 none is better: (512, 256) kept small colour sets at the mean
   image (0.94x its error at 32x32 vs 0.53x), and 1e-3 without them raised the error from
   0.0031 to 0.0036. Hence the learning rate follows the layers (``learning_rate()``).
+  Checked on the training images alone (fit on the first 50,000, judged on the other
+  10,000, seed 0): 5-NN 0.81 with them at 1e-3, 0.70 at 3e-3, 0.67 without (dense: 0.73).
 """
 
 from __future__ import annotations
