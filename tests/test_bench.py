@@ -160,10 +160,11 @@ def test_issue_20_bars_follow_the_measured_figures() -> None:
     assert not verdicts["conv: an MNIST epoch within 60 s on this machine"]  # median 61
 
 
-def _adbench_module() -> Any:
+def _bench_script(name: str) -> Any:
+    """A script of ``bench/`` as a module (it imports its neighbours, so they are on the path)."""
     sys.path.insert(0, str(REPO / "bench"))
     try:
-        spec = importlib.util.spec_from_file_location("adbench", REPO / "bench/anomaly_adbench.py")
+        spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -175,7 +176,7 @@ def _adbench_module() -> Any:
 def test_adbench_measures_each_method_per_seed_with_fit_and_score_times(
     data_dir: Path, tmp_path: Path
 ) -> None:
-    adbench = _adbench_module()
+    adbench = _bench_script("anomaly_adbench")
     for name in ("14_glass", "45_wine"):
         (tmp_path / f"{name}.npz").symlink_to(data_dir / "adbench" / f"{name}.npz")
     methods = ["aekit", "IsolationForest", "PCA"]
@@ -204,14 +205,7 @@ def test_adbench_measures_each_method_per_seed_with_fit_and_score_times(
 
 
 def test_screening_reports_each_set_by_a_choice_made_without_it() -> None:
-    sys.path.insert(0, str(REPO / "bench"))
-    try:
-        spec = importlib.util.spec_from_file_location("screen", REPO / "bench/screen_adbench.py")
-        assert spec is not None and spec.loader is not None
-        screen = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(screen)
-    finally:
-        sys.path.remove(str(REPO / "bench"))
+    screen = _bench_script("screen_adbench")
     sets = [f"{i}_set" for i in range(8)]
     # "lucky" owes its better mean AP to set 0 alone; "steady" is better on every other set
     figures = {
