@@ -52,11 +52,13 @@ did not add to it.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -125,40 +127,51 @@ def pca_scores(X: np.ndarray, seed: int) -> Fitted:
     return _timed(fit, score)
 
 
-# PyOD's detectors with their defaults (verbose only silences progress); the seeded ones
-# get the run's seed. Their scores are PyOD's training scores (``decision_scores_``, what
-# ADBench's unsupervised protocol reads; for k-NN and LOF these leave each row out of its
-# own neighbours), and the score time is that of ``decision_function(X)`` on the same rows.
+@dataclass(frozen=True)
+class PyodMethod:
+    """Where a PyOD detector lives and which of the run's facts its constructor takes."""
+
+    module: str
+    cls: str
+    seeded: bool = False  # takes ``random_state``: the run's seed
+    quiet: bool = False  # takes ``verbose`` (0 only silences progress)
+    sized: bool = False  # takes ``n_features``: the set's column count
+
+
+# PyOD's detectors with their defaults. Their scores are PyOD's training scores
+# (``decision_scores_``, what ADBench's unsupervised protocol reads; for k-NN and LOF these
+# leave each row out of its own neighbours), and the score time is that of
+# ``decision_function(X)`` on the same rows.
 PYOD = {
-    "KNN": ("pyod.models.knn", "KNN", False),
-    "LOF": ("pyod.models.lof", "LOF", False),
-    "ECOD": ("pyod.models.ecod", "ECOD", False),
-    "PyOD PCA": ("pyod.models.pca", "PCA", True),
-    "PyOD AE": ("pyod.models.auto_encoder", "AutoEncoder", True),
-    "PyOD VAE": ("pyod.models.vae", "VAE", True),
-    "DeepSVDD": ("pyod.models.deep_svdd", "DeepSVDD", True),
+    "KNN": PyodMethod("pyod.models.knn", "KNN"),
+    "LOF": PyodMethod("pyod.models.lof", "LOF"),
+    "ECOD": PyodMethod("pyod.models.ecod", "ECOD"),
+    "PyOD PCA": PyodMethod("pyod.models.pca", "PCA", seeded=True),
+    "PyOD AE": PyodMethod("pyod.models.auto_encoder", "AutoEncoder", seeded=True, quiet=True),
+    "PyOD VAE": PyodMethod("pyod.models.vae", "VAE", seeded=True, quiet=True),
+    "DeepSVDD": PyodMethod(
+        "pyod.models.deep_svdd", "DeepSVDD", seeded=True, quiet=True, sized=True
+    ),
 }
-QUIET = {"PyOD AE", "PyOD VAE", "DeepSVDD"}  # the ones that take ``verbose``
 
 
 def pyod_detectors() -> Methods:
     """PyOD's detectors as ``name -> (detector, seeded)``; empty without PyOD."""
-    import importlib
-
     try:
         classes = {
-            name: getattr(importlib.import_module(module), cls)
-            for name, (module, cls, _) in PYOD.items()
+            name: getattr(importlib.import_module(m.module), m.cls) for name, m in PYOD.items()
         }
     except ImportError:
         return {}
 
     def wrap(name: str) -> Detector:
+        method = PYOD[name]
+
         def scores(X: np.ndarray, seed: int) -> Fitted:
-            kwargs: dict[str, Any] = {"verbose": 0} if name in QUIET else {}
-            if PYOD[name][2]:
+            kwargs: dict[str, Any] = {"verbose": 0} if method.quiet else {}
+            if method.seeded:
                 kwargs["random_state"] = seed
-            if name == "DeepSVDD":
+            if method.sized:
                 kwargs["n_features"] = X.shape[1]
 
             def score(model: Any) -> np.ndarray:
@@ -169,7 +182,7 @@ def pyod_detectors() -> Methods:
 
         return scores
 
-    return {name: (wrap(name), PYOD[name][2]) for name in PYOD}
+    return {name: (wrap(name), method.seeded) for name, method in PYOD.items()}
 
 
 def _measure(detector: Detector, X: np.ndarray, y: np.ndarray, seed: int) -> dict[str, float]:
@@ -195,11 +208,13 @@ def _mean_ranks(rows: list[dict[str, Any]], methods: list[str]) -> dict[str, dic
     return {m: {k: float(np.mean(v)) for k, v in ranks[m].items()} for m in methods}
 
 
-def available_methods(only_aekit: bool = False) -> tuple[Methods, list[str]]:
-    """Every method of the bench as ``name -> (detector, seeded)``, and notes on any missing."""
-    methods: Methods = {}
+def available_methods(
+    aekit_params: dict[str, Any], only_aekit: bool = False
+) -> tuple[Methods, list[str]]:
+    """Every method of the bench as ``name -> (detector, seeded)``, aekit with
+    ``aekit_params``, and notes on any missing."""
+    methods: Methods = {"aekit": (lambda X, s: aekit_scores(X, s, **aekit_params), True)}
     notes: list[str] = []
-    methods["aekit"] = (aekit_scores, True)
     if only_aekit:
         return methods, notes
     methods["IsolationForest"] = (iforest_scores, True)
@@ -228,8 +243,7 @@ def run(
     if not files:
         raise SystemExit(f"no .npz files in {data_dir}; pass --data or set AEKIT_DATA")
     params = dict(aekit_params or {})
-    detectors, notes = available_methods(only_aekit)
-    detectors["aekit"] = (lambda X, s: aekit_scores(X, s, **params), True)
+    detectors, notes = available_methods(params, only_aekit)
     if methods is not None:
         unknown = sorted(set(methods) - set(detectors))
         if unknown:

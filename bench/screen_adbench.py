@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from anomaly_adbench import METRICS, _measure, aekit_scores, default_data_dir
+from anomaly_adbench import METRICS, default_data_dir, run
 
 CANDIDATES: dict[str, dict[str, Any]] = {
     "defaults": {},
@@ -37,31 +37,19 @@ CANDIDATES: dict[str, dict[str, Any]] = {
 
 def measure_all(
     data_dir: Path, candidates: dict[str, dict[str, Any]], seeds: int
-) -> dict[str, dict[str, dict[str, float]]]:
-    """``figures[candidate][set]``: seed-mean ROC-AUC, AP and seconds."""
-    files = sorted(data_dir.glob("*.npz"), key=lambda p: int(p.name.split("_")[0]))
-    if not files:
-        raise SystemExit(f"no .npz files in {data_dir}; pass --data or set AEKIT_DATA")
-    figures: dict[str, dict[str, dict[str, float]]] = {name: {} for name in candidates}
-    for path in files:
-        with np.load(path) as data:
-            X, y = np.asarray(data["X"], np.float32), np.asarray(data["y"]).astype(int)
-        for name, params in candidates.items():
-            runs = [
-                _measure(lambda X, s, p=params: aekit_scores(X, s, **p), X, y, seed)
-                for seed in range(seeds)
-            ]
-            figures[name][path.stem] = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
-        print(
-            f"{path.stem}: "
-            + ", ".join(f"{n} {figures[n][path.stem]['ap']:.3f}" for n in candidates),
-            flush=True,
-        )
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """``figures[candidate][set]``: seed-mean ROC-AUC, AP and seconds (``anomaly_adbench``'s
+    per-set figures of aekit with the candidate's parameters)."""
+    figures = {}
+    for name, params in candidates.items():
+        print(f"== {name}", flush=True)
+        result = run(data_dir, seeds, aekit_params=params, only_aekit=True)
+        figures[name] = {row["set"]: row["aekit"] for row in result["rows"]}
     return figures
 
 
 def cross_validate(
-    figures: dict[str, dict[str, dict[str, float]]], folds: int, criterion: str, seed: int = 0
+    figures: dict[str, dict[str, dict[str, Any]]], folds: int, criterion: str, seed: int = 0
 ) -> dict[str, Any]:
     """Per fold: the candidate chosen on the other sets, and its figures on the fold's."""
     names = list(figures)

@@ -167,6 +167,7 @@ def _bench_script(name: str) -> Any:
         spec = importlib.util.spec_from_file_location(name, REPO / "bench" / f"{name}.py")
         assert spec is not None and spec.loader is not None
         module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # as an import would: dataclasses look their module up
         spec.loader.exec_module(module)
     finally:
         sys.path.remove(str(REPO / "bench"))
