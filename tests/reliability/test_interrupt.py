@@ -214,6 +214,8 @@ def test_a_detector_checkpoints_with_one_member_or_more(tmp_path):
 
 
 def test_a_detector_resumes_mid_member_to_the_uninterrupted_result(tmp_path):
+    """Members that do not stack (a sparsity penalty) train one after another: stopped in
+    the second, the detector keeps the first and the second's best weights so far."""
     X, _ = load_digits()
     checkpoint, stop = tmp_path / "ck.safetensors", threading.Event()
     epochs: list[int] = []
@@ -226,7 +228,7 @@ def test_a_detector_resumes_mid_member_to_the_uninterrupted_result(tmp_path):
 
     def make() -> AnomalyDetector:
         return AnomalyDetector(n_estimators=3, random_state=4).set_params(
-            estimator__max_epochs=6, estimator__patience=None
+            estimator__max_epochs=6, estimator__patience=None, estimator__sparsity=1e-4
         )
 
     interrupted = make().fit(
@@ -240,6 +242,59 @@ def test_a_detector_resumes_mid_member_to_the_uninterrupted_result(tmp_path):
     resumed = make().fit(X, resume=checkpoint)
     assert not resumed.interrupted_
     assert_same_detector(resumed, make().fit(X), X)
+
+
+def test_a_detector_trained_together_resumes_to_the_uninterrupted_result(tmp_path):
+    """The default members train together: stopped mid-way, every member keeps its best
+    weights so far; resumed from the checkpoint, the detector is the uninterrupted one."""
+    X, _ = load_digits()
+    checkpoint, stop = tmp_path / "ck.safetensors", threading.Event()
+    calls: list[int] = []
+
+    def stop_after_three_epochs(history, model):
+        calls.append(history.n_epochs)  # once per member per epoch
+        if len(calls) == 3 * 3:
+            stop.set()
+        return False
+
+    def make() -> AnomalyDetector:
+        return AnomalyDetector(n_estimators=3, random_state=4).set_params(
+            estimator__max_epochs=6, estimator__patience=None
+        )
+
+    interrupted = make().fit(
+        X, checkpoint=checkpoint, stop=stop, callbacks=[stop_after_three_epochs], checkpoint_every=2
+    )
+    assert calls == [1, 1, 1, 2, 2, 2, 3, 3, 3]
+    assert interrupted.interrupted_ and len(interrupted.estimators_) == 3
+    assert all(m.history_.interrupted and m.history_.n_epochs == 3 for m in interrupted.estimators_)
+    assert np.isfinite(interrupted.score_samples(X)).all()  # usable as it is
+    with pytest.raises(ModelFileError, match="unfinished detector"):
+        aekit.load(checkpoint)
+    resumed = make().fit(X, resume=checkpoint)
+    assert not resumed.interrupted_
+    assert [m.history_.n_epochs for m in resumed.estimators_] == [6, 6, 6]
+    assert_same_detector(resumed, make().fit(X), X)
+
+
+def test_a_callback_stops_one_member_of_those_trained_together():
+    X, _ = load_digits()
+
+    def stop_the_second_at_two(history, model):
+        return history.n_epochs == 2 and stop_the_second_at_two.calls % 3 == 1
+
+    def counting(history, model):
+        result = stop_the_second_at_two(history, model)
+        stop_the_second_at_two.calls += 1
+        return result
+
+    stop_the_second_at_two.calls = 0
+    detector = AnomalyDetector(n_estimators=3, random_state=0).set_params(
+        estimator__max_epochs=4, estimator__patience=None
+    )
+    detector.fit(X, callbacks=[counting])
+    assert [m.history_.n_epochs for m in detector.estimators_] == [4, 2, 4]
+    assert detector.estimators_[1].history_.best_epoch <= 1
 
 
 def test_a_detector_resume_with_other_settings_is_refused(tmp_path):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from torch import Tensor
 
 from aekit.training import Callback
@@ -24,6 +26,17 @@ class ResumePoint:
 
     loop: LoopState
     weights: dict[str, Tensor]
+
+
+@dataclass(frozen=True)
+class RowSplit:
+    """One network's seed, training rows (None: every row), validation rows (None: none)
+    and batch size."""
+
+    seed: int
+    train: NDArray[np.intp] | None
+    validation: NDArray[np.intp] | None
+    batch_size: int
 
 
 @dataclass

@@ -24,10 +24,10 @@ from aekit.data.loaders import is_table_path
 from aekit.data.scaling import Scaler
 from aekit.data.tables import TablePreprocessor, is_table
 from aekit.data.validation import check_finite, validate_codes, validate_samples
-from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings
+from aekit.estimators._runs import ResumePoint, RowSplit, TrainingRun, check_same_settings
 from aekit.estimators.parameters import AutoencoderParams
 from aekit.exceptions import InputError
-from aekit.models import ModelConfig, build_config, build_model, kind_settings, list_models
+from aekit.models import BaseAE, ModelConfig, build_config, build_model, kind_settings, list_models
 from aekit.models.corruption import check_noise
 from aekit.models.corruption import corrupt as corrupt_tensor
 from aekit.models.encoder import ScaledEncoder
@@ -261,20 +261,12 @@ class Autoencoder(
     ) -> Autoencoder:
         """Build and train the network on model-space samples (the preprocessing is fitted);
         its seed and validation split are drawn from ``rng``."""
-        seed = int(rng.randint(np.iinfo(np.int32).max))
         device = distributed.setup(resolve_device(self.device))
         x_all = torch.from_numpy(X_scaled.reshape(len(X_scaled), *self._model_input_shape()))
-        n_val = round(len(x_all) * self.validation_fraction)
-        order = torch.from_numpy(rng.permutation(len(x_all)))
-        if n_val < 1 or n_val >= len(x_all):
-            x_train, x_val = x_all, None
-        else:
-            x_train, x_val = x_all[order[n_val:]], x_all[order[:n_val]]
-        batch_size = self._batch_size(len(x_train))
-        rank, world = distributed.rank_and_world()
-        if world > 1:  # under torchrun each rank trains on every world-th row
-            x_train = x_train[rank::world]
-            x_val = x_val[rank::world] if x_val is not None else None
+        split = self._split_rows(len(x_all), rng)
+        seed, batch_size = split.seed, split.batch_size
+        x_train = x_all if split.train is None else x_all[torch.from_numpy(split.train)]
+        x_val = None if split.validation is None else x_all[torch.from_numpy(split.validation)]
         generator = torch.Generator(device).manual_seed(seed)
         batches = TensorBatches(x_train.to(device), batch_size, generator=generator)
         validation = (
@@ -284,6 +276,29 @@ class Autoencoder(
         )
         self._train_batches(batches, validation, device, seed, run)
         return self
+
+    def _split_rows(self, n_samples: int, rng: np.random.RandomState) -> RowSplit:
+        """This network's seed, its training and validation rows (this rank's under
+        torchrun: every world-th row) and its batch size, drawn from ``rng``."""
+        seed = int(rng.randint(np.iinfo(np.int32).max))
+        n_val = round(n_samples * self.validation_fraction)
+        order = rng.permutation(n_samples)
+        train: NDArray[np.intp] | None = None  # every row
+        validation: NDArray[np.intp] | None = None
+        if 1 <= n_val < n_samples:
+            train, validation = order[n_val:], order[:n_val]
+        batch_size = self._batch_size(n_samples if train is None else len(train))
+        rank, world = distributed.rank_and_world()
+        if world > 1:
+            train = (np.arange(n_samples) if train is None else train)[rank::world]
+            validation = validation[rank::world] if validation is not None else None
+        return RowSplit(seed, train, validation, batch_size)
+
+    def _new_network(self, config: ModelConfig, seed: int) -> BaseAE:
+        """A fresh network of ``config``: torch's global generator is seeded with ``seed``,
+        then the weights are drawn from it (call it inside ``torch.random.fork_rng``)."""
+        torch.manual_seed(seed)
+        return build_model(self.kind, config, init=self.weight_init)
 
     def _train_batches(
         self,
@@ -308,8 +323,7 @@ class Autoencoder(
         cuda = [device.index or 0] if device.type == "cuda" else []
         try:
             with torch.random.fork_rng(devices=cuda):  # seeds init, dropout and VAE sampling
-                torch.manual_seed(seed)
-                model = self.model_ = build_model(self.kind, config, init=self.weight_init)
+                model = self.model_ = self._new_network(config, seed)
                 self._n_features_out = self.latent_dim
                 if run.resume is not None:
                     model.load_state_dict(run.resume.weights)

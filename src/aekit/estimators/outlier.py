@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.data.loaders import is_table_path
 from aekit.data.validation import validate_samples
 from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings, comparable
+from aekit.estimators._together import stacks, train_together
 from aekit.estimators.autoencoder import (
     INFERENCE_BATCH,
     Autoencoder,
@@ -31,6 +32,7 @@ from aekit.models import BaseAE
 from aekit.models.corruption import check_noise
 from aekit.models.score import STATISTICS, TERMS, AnomalyScore
 from aekit.models.size import check_memory
+from aekit.models.stacked import StackedMLP
 from aekit.training import History, history_callback
 from aekit.training.checkpoint import LoopState
 from aekit.training.threads import compute_threads, work_of
@@ -278,9 +280,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         train_rows, cal_rows = np.sort(order[n_cal:]), np.sort(order[:n_cal])
         x_train = self._fit_inputs(template, X, X_valid, train_rows)
         progress = self._resume_progress(resume) if resume is not None else None
-        run = TrainingRun([history_callback(fn) for fn in callbacks or []], stop=stop)
+        run = TrainingRun(stop=stop, checkpoint_every=checkpoint_every)
         statistics = self._fit_members(
-            template, x_train, rng, run, progress, checkpoint, checkpoint_every
+            template, x_train, rng, run, callbacks or [], progress, checkpoint
         )
         if not self.estimators_:
             return self  # stopped before a member finished its first epoch: not fitted
@@ -338,9 +340,81 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         x_train: NDArray[np.float32],
         rng: np.random.RandomState,
         run: TrainingRun,
+        callbacks: list[Callable[[History, torch.nn.Module], bool]],
         progress: DetectorProgress | None,
         checkpoint: str | Path | None,
-        checkpoint_every: int,
+    ) -> list[dict[str, NDArray[Any]]]:
+        """Train the members, each on its own subsample and seed: together, as one batched
+        network, where they stack (plain dense members), else one after another; return
+        their score statistics. A checkpoint resumes the way it was made."""
+        if progress is not None:
+            together = progress.together and progress.members_done < self.n_estimators
+        else:
+            template = self._share_inputs(template)
+            together = stacks(template.kind, template._model_config())
+        if together:
+            return self._fit_together(template, x_train, rng, run, callbacks, progress, checkpoint)
+        return self._fit_one_by_one(template, x_train, rng, run, callbacks, progress, checkpoint)
+
+    def _fit_together(
+        self,
+        template: Autoencoder,
+        x_train: NDArray[np.float32],
+        rng: np.random.RandomState,
+        run: TrainingRun,
+        callbacks: list[Callable[[History, torch.nn.Module], bool]],
+        progress: DetectorProgress | None,
+        checkpoint: str | Path | None,
+    ) -> list[dict[str, NDArray[Any]]]:
+        """The members trained as one ``MemberStack`` (``train_together``): the rows and
+        seeds are drawn as ``_fit_one_by_one`` draws them, so each member trains as it
+        would alone."""
+        if progress is not None:
+            rng.set_state(progress.rng_state)
+        rng_state = rng.get_state()  # where a resumed run draws the same members again
+        n_member = self._member_size(len(x_train))
+        members: list[Autoencoder] = []
+        rows: list[NDArray[np.intp]] = []
+        splits = []
+        for _ in range(self.n_estimators):
+            rows.append(np.sort(rng.choice(len(x_train), n_member, replace=False)))
+            member = self._share_inputs(clone(template))
+            member.verbose = self.verbose
+            splits.append(member._split_rows(n_member, rng))
+            members.append(member)
+        self.interrupted_ = False
+        self.estimators_ = members
+        if checkpoint is not None:
+            path = checkpoint
+
+            def write(state: LoopState) -> None:
+                self._save_progress(path, members, [], rng_state, state, together=True)
+
+            run.checkpoint = write
+        if progress is not None and progress.current is not None:
+            run.resume = ResumePoint(progress.current, {})
+        run.label = f"members 1-{self.n_estimators}"
+        resume_weights = progress.member_weights if progress is not None else None
+        history = train_together(
+            members, x_train, rows, splits, run, callbacks, resume_weights or None
+        )
+        if history.n_epochs == 0:  # stopped before the first epoch ended
+            self.estimators_, self.interrupted_ = [], True
+            return []
+        self.interrupted_ = history.interrupted
+        statistics = self._stacked_statistics([m.model_ for m in members], x_train, rows)
+        self.score_module_ = self._score_module(members, statistics)
+        return statistics
+
+    def _fit_one_by_one(
+        self,
+        template: Autoencoder,
+        x_train: NDArray[np.float32],
+        rng: np.random.RandomState,
+        run: TrainingRun,
+        callbacks: list[Callable[[History, torch.nn.Module], bool]],
+        progress: DetectorProgress | None,
+        checkpoint: str | Path | None,
     ) -> list[dict[str, NDArray[Any]]]:
         """Train the members one after another, each on its own subsample and seed; return
         their score statistics."""
@@ -351,6 +425,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             members = [self._share_inputs(m) for m in progress.members]
             statistics = list(progress.statistics)
             rng.set_state(progress.rng_state)
+        loop_callbacks = [history_callback(fn) for fn in callbacks]
         self.interrupted_ = False
         for k in range(len(members), self.n_estimators):
             rng_state = rng.get_state()
@@ -366,10 +441,10 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
                 x_train[rows],
                 rng,
                 TrainingRun(
-                    run.callbacks,
+                    loop_callbacks,
                     stop=run.stop,
                     checkpoint=write,
-                    checkpoint_every=checkpoint_every,
+                    checkpoint_every=run.checkpoint_every,
                     resume=resume,
                     label=f"member {k + 1}/{self.n_estimators}",
                 ),
@@ -414,7 +489,46 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         median error of each value or table column (``error_scale``) and the Gaussian of
         its codes and of its hidden features (``code_*``, ``hidden_*``)."""
         x = x_scaled.reshape(len(x_scaled), *network.config.input_shape)
-        hidden, codes, error = _inspect(network, x)
+        return self._statistics_of(*_inspect(network, x))
+
+    def _stacked_statistics(
+        self,
+        networks: list[BaseAE],
+        x_train: NDArray[np.float32],
+        rows: list[NDArray[np.intp]],
+    ) -> list[dict[str, NDArray[Any]]]:
+        """``_member_statistics`` of members that stack, member ``k`` on
+        ``x_train[rows[k]]``, in one batched pass of the networks."""
+        stacked = StackedMLP.of(networks)
+        if stacked is None:
+            return [
+                self._member_statistics(n, x_train[r]) for n, r in zip(networks, rows, strict=True)
+            ]
+        index = np.stack(rows)
+        device = next(networks[0].parameters()).device
+        parts: list[list[NDArray[np.float64]]] = [[], [], []]
+        work = work_of(stacked, min(index.shape[1], INFERENCE_BATCH))
+        with torch.inference_mode(), compute_threads(work):
+            for lo in range(0, index.shape[1], INFERENCE_BATCH):
+                x = torch.from_numpy(x_train[index[:, lo : lo + INFERENCE_BATCH]]).to(device)
+                for part, out in zip(parts, stacked.inspect(x, per_member=True), strict=True):
+                    part.append(out.double().cpu().numpy())
+        hidden, codes, error = (np.concatenate(p, axis=1) for p in parts)
+        statistics = []
+        for k, member_rows in enumerate(rows):
+            check_overflow(error[k], x_train[member_rows])
+            check_overflow(hidden[k], x_train[member_rows])
+            statistics.append(self._statistics_of(hidden[k], codes[k], error[k]))
+        return statistics
+
+    def _statistics_of(
+        self,
+        hidden: NDArray[np.float64],
+        codes: NDArray[np.float64],
+        error: NDArray[np.float64],
+    ) -> dict[str, NDArray[Any]]:
+        """A member's statistics from its hidden features, codes and each value's error
+        on its training rows."""
         if self.preprocessor_ is not None:  # one scale per original column, not per input
             error = error @ self.preprocessor_.group_matrix()
         typical = np.median(error, axis=0)
@@ -492,6 +606,8 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         statistics: list[dict[str, NDArray[Any]]],
         rng_state: Any,
         current: LoopState | None,
+        *,
+        together: bool = False,
     ) -> None:
         from aekit.io.model_file import save
         from aekit.training import distributed
@@ -504,6 +620,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             statistics=list(statistics),
             rng_state=rng_state,
             current=current,
+            together=together,
         )
         save(self, Path(path), training=progress)
 
@@ -516,7 +633,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         if not isinstance(progress, DetectorProgress):
             raise ValueError(f"checkpoint {path} holds no detector training state")
         progress.members = saved.estimators_[: progress.members_done]
-        if progress.current is not None:
+        if progress.current is not None and progress.together:  # every member is under way
+            progress.member_weights = [m.model_.state_dict() for m in saved.estimators_]
+        elif progress.current is not None:
             progress.current_weights = saved.estimators_[progress.members_done].model_.state_dict()
         return progress
 
@@ -900,14 +1019,17 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
 class DetectorProgress:
     """Where an interrupted detector's training goes on: the members done, their score
     statistics, the random state at the next member's start, and the current member's
-    loop state (None between members)."""
+    loop state (None between members). Members trained ``together`` are all current:
+    none is done until all are, and the loop state is the stack's."""
 
     members_done: int
     statistics: list[dict[str, NDArray[Any]]]
     rng_state: Any  # numpy RandomState.get_state()
     current: LoopState | None
+    together: bool = False
     members: list[Autoencoder] = field(default_factory=list)  # filled when resuming
     current_weights: dict[str, torch.Tensor] = field(default_factory=dict)
+    member_weights: list[dict[str, torch.Tensor]] = field(default_factory=list)  # together
 
     def to_file_parts(self) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
         """Tensors (``train.*``) and a JSON-safe dictionary, as ``LoopState``'s."""
@@ -922,6 +1044,7 @@ class DetectorProgress:
             "detector": {
                 "members_done": self.members_done,
                 "rng": [str(name), int(position), int(has_gauss), float(cached)],
+                "together": self.together,
             }
         }
         if self.current is not None:
@@ -947,7 +1070,8 @@ class DetectorProgress:
         if "loop" in info:
             loop_tensors = {k: v for k, v in tensors.items() if not k.startswith("train.detector.")}
             loop = LoopState.from_file_parts(loop_tensors, info["loop"])
-        return cls(done, statistics, (name, keys, position, has_gauss, cached), loop)
+        rng_state = (name, keys, position, has_gauss, cached)
+        return cls(done, statistics, rng_state, loop, bool(detector.get("together", False)))
 
 
 def _inspect(
@@ -998,7 +1122,8 @@ def _gaussian(
     """
     check_gaussian_fits(features.shape[1])
     centre = features.mean(axis=0)
-    covariance = np.atleast_2d(np.cov(features, rowvar=False, bias=True))
+    centred = features - centre
+    covariance = centred.T @ centred / len(features)  # np.cov(bias=True), without its overhead
     diagonal = ridge * float(np.trace(covariance)) / len(covariance) + 1e-12
     precision = np.asarray(np.linalg.inv(covariance + diagonal * np.eye(len(covariance))))
     distance = _mahalanobis(features, centre, precision)

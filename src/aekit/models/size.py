@@ -6,6 +6,7 @@ tens of GB and end in the kernel's out-of-memory killer, not an error message.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import torch
@@ -16,9 +17,20 @@ TRAINING_COPIES = 4  # weights, gradients and Adam's two moments
 
 
 def parameter_count(build: type[nn.Module], *args: object) -> int:
-    """Parameters of ``build(*args)``, counted on the meta device (nothing allocated)."""
+    """Parameters of ``build(*args)``, counted on the meta device (nothing allocated);
+    remembered for hashable arguments (an ensemble builds one configuration many times)."""
+    try:
+        return _remembered_count(build, *args)  # type: ignore[arg-type]
+    except TypeError:  # unhashable arguments
+        return _count(build, *args)
+
+
+def _count(build: type[nn.Module], *args: object) -> int:
     with torch.device("meta"):
         return sum(p.numel() for p in build(*args).parameters())
+
+
+_remembered_count = functools.lru_cache(maxsize=64)(_count)
 
 
 def available_memory() -> int | None:

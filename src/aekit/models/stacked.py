@@ -1,4 +1,4 @@
-"""Members of one dense architecture as one batched network, to score them together.
+"""Members of one dense architecture as one batched network, to train and score them together.
 
 An ensemble of small MLPs spends most of its time on per-layer overhead when each member
 runs on its own: five members of ``30-64-32-2-32-64-30`` are thirty small matrix products
@@ -11,12 +11,19 @@ batch with the members' weights side by side, each later layer one batched produ
 Only networks made of ``Linear`` layers and elementwise activations (the dense kind, plain
 or variational) stack; ``StackedMLP.of`` returns None for any other, and callers run the
 members one by one.
+
+``MemberStack`` is the trainable counterpart: the members' linear layers as parameters of
+shape ``(M, in, out)``, a batch ``(M, B, ...)`` holding each member's own rows, and a loss
+that sums the members' mean losses, so that each member's gradient is the one it would get
+training alone (and AdamW, elementwise, updates each as it would alone). It stacks plain
+dense networks (a deterministic code without a sparsity penalty; dropout is kept);
+``MemberStack.of`` returns None for any other.
 """
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -28,6 +35,7 @@ from aekit.models.latent import GaussianCode, PlainCode
 
 _SKIPPED = (nn.Flatten, nn.Unflatten, nn.Dropout)  # no-ops on flat rows at inference
 _ELEMENTWISE = tuple(ACTIVATIONS.values())
+_RESHAPES = (nn.Flatten, nn.Unflatten)  # a stacked batch is flat rows already
 
 
 class StackedLinear(nn.Module):
@@ -98,11 +106,12 @@ class StackedMLP(nn.Module):
             stacked.append(modules)
         return cls(stacked[0], stacked[1], stacked[2], networks[0])
 
-    def inspect(self, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        """Stacked ``BaseAE.inspect`` for flat rows ``x`` ``(B, n)``: hidden features
+    def inspect(self, x: Tensor, per_member: bool = False) -> tuple[Tensor, Tensor, Tensor]:
+        """Stacked ``BaseAE.inspect`` for rows ``x`` ``(B, ...)`` that every member sees,
+        or, ``per_member``, ``(M, B, ...)``, each member its own: hidden features
         ``(M, B, H)``, codes ``(M, B, L)`` and each value's loss ``(M, B, n)`` (float64
         squared errors for ``mse``)."""
-        x = x.flatten(1)
+        x = x.flatten(2) if per_member else x.flatten(1)
         hidden = self.encoder(x)
         code = self.head(hidden)
         raw = self.decoder(code)
@@ -146,3 +155,142 @@ def _head_rows(network: BaseAE) -> slice:
     """The code layer's outputs that are the code: a variational code's mean, its first
     half (the log-variances follow)."""
     return slice(0, network.config.latent_dim)
+
+
+class MemberStack(nn.Module):
+    """Plain dense members as one trainable network (see the module doc).
+
+    Build it with ``MemberStack.of(networks)``; train it as any network (its
+    ``training_loss`` takes ``(M, B, ...)`` batches); ``member_state(k)`` is member ``k``'s
+    state dict, loadable into the network it came from.
+    """
+
+    def __init__(self, networks: Sequence[BaseAE], leaves: list[list[tuple[str, nn.Module]]]):
+        super().__init__()
+        first = networks[0]
+        self.n_members = len(networks)
+        self.loss = first.config.loss
+        self.output_activation = first.config.output_activation
+        self.weights = nn.ParameterList()
+        self.biases = nn.ParameterList()
+        self.linear_names: list[str] = []  # each stacked layer's name in a member network
+        steps: list[nn.Module | int] = []
+        for j, (name, module) in enumerate(leaves[0]):
+            if isinstance(module, nn.Linear):
+                layers: list[nn.Linear] = [member[j][1] for member in leaves]  # type: ignore[misc]
+                weight = torch.stack([layer.weight.detach().T for layer in layers])
+                bias = torch.stack([layer.bias.detach() for layer in layers])  # type: ignore[misc]
+                self.weights.append(nn.Parameter(weight.contiguous().clone()))
+                self.biases.append(nn.Parameter(bias.unsqueeze(1).contiguous().clone()))
+                steps.append(len(self.linear_names))
+                self.linear_names.append(name)
+            elif not isinstance(module, _RESHAPES):
+                steps.append(copy.deepcopy(module))
+        self.steps = steps
+        # registered, so that train() and eval() reach the dropout layers among them
+        self.activations = nn.ModuleList([s for s in steps if isinstance(s, nn.Module)])
+
+    @classmethod
+    def of(cls, networks: Sequence[BaseAE]) -> MemberStack | None:
+        """The members stacked for training, or None when they are not all plain dense
+        networks of one shape."""
+        found = [_training_leaves(n) for n in networks]
+        leaves = [p for p in found if p is not None]
+        if not networks or len(leaves) < len(found):
+            return None
+        shapes = [
+            [(name, type(m), tuple(getattr(m, "weight", torch.empty(0)).shape)) for name, m in p]
+            for p in leaves
+        ]
+        if any(s != shapes[0] for s in shapes):
+            return None
+        configs = {n.config for n in networks}
+        if len(configs) != 1:
+            return None
+        return cls(networks, leaves)
+
+    def raw_output(self, x: Tensor) -> Tensor:
+        """The decoders' raw outputs ``(M, B, n)`` for member batches ``x`` ``(M, B, ...)``."""
+        h = x.reshape(x.shape[0], x.shape[1], -1)
+        for step in self.steps:
+            if isinstance(step, int):
+                h = torch.baddbmm(self.biases[step], h, self.weights[step])
+            else:
+                h = step(h)
+        return h
+
+    def training_loss(self, x_in: Tensor, x_target: Tensor) -> dict[str, Tensor]:
+        """``"loss"``, the sum of the members' mean losses, and each member's as
+        ``"member{k}"``."""
+        raw = self.raw_output(x_in)
+        target = x_target.reshape(raw.shape)
+        per_member = elementwise_loss(raw, target, self.loss, self.output_activation).mean((1, 2))
+        terms = {member_term(k): per_member[k] for k in range(self.n_members)}
+        terms["loss"] = per_member.sum()
+        return terms
+
+    def batch_rows(self, x: Tensor) -> int:
+        """Rows of each member in a batch ``(M, B, ...)``."""
+        return int(x.shape[1])
+
+    @torch.no_grad()
+    def clip_gradients(self, max_norm: float) -> None:
+        """Scale each member's gradients to an L2 norm of at most ``max_norm``, as
+        ``torch.nn.utils.clip_grad_norm_`` does for one network."""
+        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        if not grads:
+            return
+        norms = torch.cat([g.reshape(self.n_members, -1) for g in grads], 1).norm(dim=1)
+        if not bool((norms > max_norm).any()):  # a factor of 1 everywhere: nothing to do
+            return
+        scale = (max_norm / (norms + 1e-6)).clamp(max=1.0)
+        for g in grads:
+            g.mul_(scale.view(-1, *([1] * (g.dim() - 1))))
+
+    def member_state(self, k: int) -> dict[str, Tensor]:
+        """Member ``k``'s weights, named as in its own network."""
+        state: dict[str, Tensor] = {}
+        for name, weight, bias in zip(self.linear_names, self.weights, self.biases, strict=True):
+            state[f"{name}.weight"] = weight[k].detach().T.contiguous().clone()
+            state[f"{name}.bias"] = bias[k, 0].detach().clone()
+        return state
+
+    def load_members(self, states: Sequence[Mapping[str, Tensor]]) -> None:
+        """Set every member's weights from its own network's state dict."""
+        with torch.no_grad():
+            for k, state in enumerate(states):
+                for j, name in enumerate(self.linear_names):
+                    self.weights[j][k].copy_(state[f"{name}.weight"].T)
+                    self.biases[j][k, 0].copy_(state[f"{name}.bias"])
+
+    def unstack_into(self, networks: Sequence[BaseAE]) -> None:
+        """Load each member's weights into its network (strictly: every weight, once)."""
+        for k, network in enumerate(networks):
+            network.load_state_dict(self.member_state(k))
+
+
+def member_term(k: int) -> str:
+    """The loss term of member ``k`` in a stack's history."""
+    return f"member{k}"
+
+
+def _training_leaves(network: BaseAE) -> list[tuple[str, nn.Module]] | None:
+    """The network's leaf modules in forward order, named, when it is a plain dense network
+    (linear layers, elementwise activations, dropout and reshapes; a deterministic code
+    without a sparsity penalty); else None."""
+    head = network.head
+    if type(head) is not PlainCode or head.sparsity is not None:
+        return None
+    leaves: list[tuple[str, nn.Module]] = []
+    parts = (("encoder", network.encoder), ("head", head), ("decoder", network.decoder))
+    for prefix, part in parts:
+        for name, module in part.named_modules(prefix=prefix):
+            assert isinstance(module, nn.Module)
+            if list(module.children()):
+                continue
+            if not isinstance(module, (nn.Linear, nn.Dropout, *_RESHAPES, *_ELEMENTWISE)):
+                return None
+            leaves.append((name, module))
+    if not any(isinstance(m, nn.Linear) for _, m in leaves):
+        return None
+    return leaves

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor, nn
@@ -89,6 +89,13 @@ class EarlyStopping:
             history.stopped_early = True
             return True
         return False
+
+    def bookkeeping(self) -> dict[str, Any] | None:
+        """What a checkpoint keeps besides ``best`` and ``best_state`` (none here)."""
+        return None
+
+    def load_bookkeeping(self, saved: dict[str, Any] | None) -> None:
+        """Take back what ``bookkeeping`` gave."""
 
     def restore(self, model: nn.Module) -> None:
         """Load the best weights seen back into ``model``."""

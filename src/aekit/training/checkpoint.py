@@ -26,9 +26,10 @@ class LoopState:
     history: History
     optimizer: dict[str, Any]
     schedule: dict[str, Any] | None
-    best: float
+    best: float | list[float]  # the best loss, or each member's for a stack
     best_state: dict[str, Tensor] | None
-    rng: dict[str, Tensor]  # "torch", and "shuffle" / "noise" generator states
+    rng: dict[str, Tensor]  # "torch", and "shuffle" (or "shuffle.k") / "noise" generator states
+    stopping: dict[str, Any] | None = None  # early stopping's bookkeeping beyond ``best``
 
     def to_file_parts(self) -> tuple[dict[str, Tensor], dict[str, Any]]:
         """Tensors (``train.*``) and a JSON-safe dictionary."""
@@ -46,9 +47,11 @@ class LoopState:
             "history": self.history.to_dict(),
             "param_groups": self.optimizer["param_groups"],
             "schedule": self.schedule,
-            "best": self.best if math.isfinite(self.best) else None,
+            "best": _finite_or_none(self.best),
             "has_best_state": self.best_state is not None,
         }
+        if self.stopping is not None:
+            info["stopping"] = self.stopping
         json.dumps(info)  # fail now, not when reading, on anything JSON cannot hold
         return tensors, info
 
@@ -66,12 +69,24 @@ class LoopState:
             elif key.startswith("train.rng."):
                 rng[key[len("train.rng.") :]] = value
         best = info["best"]
+        if isinstance(best, list):
+            best = [math.inf if b is None else float(b) for b in best]
+        else:
+            best = math.inf if best is None else float(best)
         return cls(
             epoch=int(info["epoch"]),
             history=History.from_dict(info["history"]),
             optimizer={"state": moments, "param_groups": info["param_groups"]},
             schedule=info["schedule"],
-            best=math.inf if best is None else float(best),
+            best=best,
             best_state=best_state if info["has_best_state"] else None,
             rng=rng,
+            stopping=info.get("stopping"),
         )
+
+
+def _finite_or_none(best: float | list[float]) -> float | list[float | None] | None:
+    """JSON has no infinity: an unset best is saved as null."""
+    if isinstance(best, list):
+        return [b if math.isfinite(b) else None for b in best]
+    return best if math.isfinite(best) else None

@@ -19,6 +19,7 @@ import torch.distributed as dist
 from torch import Tensor, nn
 
 from aekit.models.base import BaseAE
+from aekit.models.stacked import MemberStack
 
 LossFn = Callable[[Tensor, Tensor], dict[str, Tensor]]
 
@@ -71,7 +72,7 @@ def shutdown(*, wait: bool = True) -> None:
 class _TrainingLoss(nn.Module):
     """``training_loss`` as ``forward``: DDP synchronises gradients through ``forward``."""
 
-    def __init__(self, model: BaseAE) -> None:
+    def __init__(self, model: BaseAE | MemberStack) -> None:
         super().__init__()
         self.model = model
 
@@ -79,7 +80,7 @@ class _TrainingLoss(nn.Module):
         return self.model.training_loss(x_in, x)
 
 
-def wrap(model: BaseAE, device: torch.device) -> LossFn | nn.Module:
+def wrap(model: BaseAE | MemberStack, device: torch.device) -> LossFn | nn.Module:
     """The loss function the loop calls: DDP-wrapped when distributed, else the model's own.
 
     DDP broadcasts rank 0's initial weights, so every rank starts from the same model.

@@ -16,6 +16,7 @@ from torch import Tensor
 from aekit.exceptions import NonFiniteLossError
 from aekit.models.base import BaseAE
 from aekit.models.corruption import corrupt
+from aekit.models.stacked import MemberStack
 from aekit.training import distributed
 from aekit.training.callbacks import Callback, EarlyStopping, EpochEnd
 from aekit.training.checkpoint import LoopState
@@ -23,6 +24,9 @@ from aekit.training.history import History
 from aekit.training.threads import TrainingThreads
 
 LR_SCHEDULES = ("constant", "cosine")
+
+# what trains here: one network, or members stacked into one (batches (M, B, ...))
+Trainable = BaseAE | MemberStack
 
 
 @dataclass(frozen=True)
@@ -91,7 +95,7 @@ class TensorBatches:
         return (self.x.index_select(0, index) for index in indices)
 
 
-def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimizer:
+def make_optimizer(model: Trainable, settings: TrainSettings) -> torch.optim.Optimizer:
     """AdamW; the fused kernel where this torch build has it for the device."""
     fused = settings.device.type in ("cpu", "cuda")
     return torch.optim.AdamW(
@@ -103,7 +107,7 @@ def make_optimizer(model: BaseAE, settings: TrainSettings) -> torch.optim.Optimi
 
 
 def train(
-    model: BaseAE,
+    model: Trainable,
     batches: Iterable[Tensor],
     settings: TrainSettings,
     *,
@@ -111,14 +115,16 @@ def train(
     callbacks: Sequence[Callback] = (),
     resume: LoopState | None = None,
     stop: threading.Event | None = None,
+    early_stopping: EarlyStopping | None = None,
 ) -> History:
     """Fit ``model`` in place and return its loss per epoch.
 
     Keeps the weights of the best epoch (validation loss when given, else training loss)
-    and stops after ``settings.patience`` epochs without progress. After each epoch every
-    callback gets an ``EpochEnd`` (a ``Checkpoint`` among them saves the state ``resume``
-    continues from; a run that had stopped early stays stopped); setting ``stop`` ends
-    training after the current step (``history.interrupted``).
+    and stops after ``settings.patience`` epochs without progress (``early_stopping``, by
+    default ``EarlyStopping(settings.patience)``; a stack of members brings its own).
+    After each epoch every callback gets an ``EpochEnd`` (a ``Checkpoint`` among them saves
+    the state ``resume`` continues from; a run that had stopped early stays stopped);
+    setting ``stop`` ends training after the current step (``history.interrupted``).
     """
     model.to(settings.device)
     optimizer = make_optimizer(model, settings)
@@ -128,7 +134,8 @@ def train(
         else None
     )
     noise_rng = torch.Generator(settings.device).manual_seed(settings.seed)
-    early_stopping = EarlyStopping(settings.patience)
+    if early_stopping is None:
+        early_stopping = EarlyStopping(settings.patience)
     history, first_epoch = History(), 0
     if resume is not None:
         history, first_epoch = _restore(
@@ -145,7 +152,7 @@ def train(
             n_batches = 0
             with distributed.join(loss_of):  # ranks' shards may give different batch counts
                 for x in batches:  # a streamed source has no len(), so count
-                    threads.first_batch(len(x))
+                    threads.first_batch(batch_rows(model, x))
                     x = x.to(settings.device, non_blocking=True)
                     x_in = corrupt(
                         x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
@@ -154,9 +161,7 @@ def train(
                     optimizer.zero_grad(set_to_none=True)
                     terms["loss"].backward()
                     if settings.max_grad_norm is not None:
-                        torch.nn.utils.clip_grad_norm_(
-                            model.parameters(), settings.max_grad_norm, foreach=True
-                        )
+                        clip_gradients(model, settings.max_grad_norm)
                     optimizer.step()
                     for name, value in terms.items():  # summed on the device: no sync per batch
                         totals[name] = (
@@ -215,9 +220,8 @@ def _capture(
     batches: Iterable[Tensor],
 ) -> LoopState:
     rng = {"torch": torch.get_rng_state(), "noise": noise_rng.get_state()}
-    shuffle_rng = getattr(batches, "generator", None)
-    if shuffle_rng is not None:
-        rng["shuffle"] = shuffle_rng.get_state()
+    for name, generator in _shuffle_generators(batches).items():
+        rng[name] = generator.get_state()
     return LoopState(
         epoch=epoch,
         history=copy.deepcopy(history),
@@ -226,6 +230,7 @@ def _capture(
         best=early_stopping.best,
         best_state=early_stopping.best_state,
         rng=rng,
+        stopping=early_stopping.bookkeeping(),
     )
 
 
@@ -240,17 +245,46 @@ def _restore(
     optimizer.load_state_dict(state.optimizer)
     if schedule is not None and state.schedule is not None:
         schedule.load_state_dict(state.schedule)
-    early_stopping.best, early_stopping.best_state = state.best, state.best_state
+    early_stopping.best = state.best  # type: ignore[assignment]
+    early_stopping.best_state = (
+        None if state.best_state is None else {k: v.clone() for k, v in state.best_state.items()}
+    )
+    early_stopping.load_bookkeeping(state.stopping)
     torch.set_rng_state(state.rng["torch"])
     noise_rng.set_state(state.rng["noise"])
-    shuffle_rng = getattr(batches, "generator", None)
-    if shuffle_rng is not None and "shuffle" in state.rng:
-        shuffle_rng.set_state(state.rng["shuffle"])
+    for name, generator in _shuffle_generators(batches).items():
+        if name in state.rng:
+            generator.set_state(state.rng[name])
     return copy.deepcopy(state.history), state.epoch
 
 
+def _shuffle_generators(batches: Iterable[Tensor]) -> dict[str, torch.Generator]:
+    """The generators that shuffle ``batches``, by their name in a checkpoint: "shuffle"
+    for one, "shuffle.k" for each member's in a stack."""
+    one = getattr(batches, "generator", None)
+    if one is not None:
+        return {"shuffle": one}
+    several = getattr(batches, "generators", None) or []
+    return {f"shuffle.{k}": generator for k, generator in enumerate(several)}
+
+
+def batch_rows(model: Trainable, x: Tensor) -> int:
+    """Rows in a batch: one network's first axis; each member's for a stack."""
+    return model.batch_rows(x) if isinstance(model, MemberStack) else len(x)
+
+
+def clip_gradients(model: Trainable, max_norm: float) -> None:
+    """Clip the gradients' L2 norm to ``max_norm``: each member's own in a stack."""
+    if isinstance(model, MemberStack):
+        model.clip_gradients(max_norm)
+    else:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), max_norm, foreach=True)
+
+
 @torch.inference_mode()
-def evaluate(model: BaseAE, batches: Iterable[Tensor], settings: TrainSettings) -> dict[str, float]:
+def evaluate(
+    model: Trainable, batches: Iterable[Tensor], settings: TrainSettings
+) -> dict[str, float]:
     """Mean loss terms over ``batches`` in eval mode; a denoiser sees the same noise each call."""
     model.eval()
     noise_rng = torch.Generator(settings.device).manual_seed(settings.seed + 1)
@@ -259,7 +293,8 @@ def evaluate(model: BaseAE, batches: Iterable[Tensor], settings: TrainSettings) 
     for x in batches:
         x = x.to(settings.device, non_blocking=True)
         x_in = corrupt(x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip)
+        rows = batch_rows(model, x)
         for name, value in model.training_loss(x_in, x).items():  # weighted by batch size
-            totals[name] = totals[name] + value * len(x) if name in totals else value * len(x)
-        n_samples += len(x)
+            totals[name] = totals[name] + value * rows if name in totals else value * rows
+        n_samples += rows
     return distributed.mean_terms(totals, n_samples)  # over every rank's validation shard
