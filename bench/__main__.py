@@ -46,6 +46,7 @@ SECTIONS = (
     "speed",
     "quality",
     "anomaly",
+    "large_table",
     "denoising",
     "inference",
     "profile",
@@ -93,6 +94,14 @@ def run_anomaly(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
         return anomaly_adbench.run(Path(tmp), seeds=1)
 
 
+def run_large_table(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import large_table
+
+    if quick:
+        return large_table.run(n_rows=20_000, repeats=1)
+    return large_table.run(repeats=max(1, repeats))
+
+
 def run_denoising(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
     import denoising_mnist
 
@@ -136,6 +145,7 @@ RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
     "speed": run_speed,
     "quality": run_quality,
     "anomaly": run_anomaly,
+    "large_table": run_large_table,
     "denoising": run_denoising,
     "inference": run_inference,
     "profile": run_profile,
@@ -215,6 +225,10 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
         out += _issue_19_bars(results["anomaly"])
+    if "large_table" in results:
+        import large_table
+
+        out.append(large_table.bar(results["large_table"]))
     if "quality" in results:
         worse = [
             f"{kind} at latent {row['latent']}"
@@ -383,6 +397,7 @@ def markdown(report: dict[str, Any]) -> str:
         "speed": ("Training speed", "speed"),
         "quality": ("Reconstruction quality and latent structure", "quality"),
         "anomaly": ("Anomaly detection on ADBench", "anomaly_adbench"),
+        "large_table": ("A large table", "large_table"),
         "denoising": ("Denoising", "denoising_mnist"),
         "inference": ("Inference", "inference"),
         "profile": ("Where the training time goes", "loop_profile"),

@@ -225,3 +225,20 @@ def test_screening_reports_each_set_by_a_choice_made_without_it() -> None:
     assert in_sample["lucky"]["ap"] > in_sample["steady"]["ap"]
     # out of sample: lucky judged on six sets (0.45), steady on the fold holding set 0 (0.5)
     assert result["out_of_sample"]["ap"] == pytest.approx((6 * 0.45 + 2 * 0.5) / 8)
+
+
+def test_large_table_hides_its_anomalies_in_the_columns_dependence() -> None:
+    large = _bench_script("large_table")
+    X, y = large.large_table(20_000)
+    assert X.shape == (20_000, 10) and X.dtype == np.float32 and 150 < y.sum() < 250
+    for column in range(10):  # every anomalous value lies in its column's usual range
+        low, high = np.quantile(X[~y, column], [0.0005, 0.9995])
+        assert np.mean((X[y, column] >= low) & (X[y, column] <= high)) > 0.97
+    result = large.run(n_rows=20_000, repeats=1)
+    assert set(result["methods"]) == {"aekit", "IsolationForest"}
+    aekit = result["methods"]["aekit"]
+    assert aekit["roc_auc"] > 0.9 and aekit["seconds"] > 0
+    assert aekit["roc_auc"] > result["methods"]["IsolationForest"]["roc_auc"]
+    bar = large.bar(result)
+    assert not bar["pass"]  # a small table never passes the 600k-row bar
+    assert "20,000 rows" in bar["measured"]

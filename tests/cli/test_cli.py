@@ -250,6 +250,10 @@ def test_score_with_a_detector_writes_scores_pvalues_and_labels(data_dir, tmp_pa
     assert roc_auc_score(data["y"], scores.anomaly_score) > 0.8
     text = aekit("info", "det.safetensors", cwd=tmp_path).stdout
     assert "false_positive_rate=0.05" in text
+    summary = json.loads(aekit("info", "det.safetensors", "--json", cwd=tmp_path).stdout)
+    n_cal = round(0.2 * len(data["X"]))  # the default calibration_fraction
+    assert summary["rows_seen"] == {"training": len(data["X"]) - n_cal, "calibration": n_cal}
+    assert summary["rows_per_member"] == len(data["X"]) - n_cal  # fewer than 4,096 rows
 
 
 def test_denoise_and_report_commands(tmp_path):

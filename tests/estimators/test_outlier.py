@@ -268,7 +268,7 @@ def test_member_parameters_are_routed(cardio: Data) -> None:
     detector.set_params(estimator__max_epochs=3, n_estimators=2)
     assert isinstance(detector.estimator, aekit.Autoencoder)
     assert detector.estimator.max_epochs == 3 and detector.estimator.activation == "tanh"
-    assert AnomalyDetector().get_params()["estimator__max_epochs"] == 20  # no shared default
+    assert AnomalyDetector().get_params()["estimator__max_epochs"] == 5  # no shared default
     copy = clone(detector)
     assert copy.estimator is not detector.estimator
     assert values(copy.get_params()) == values(detector.get_params())
@@ -313,9 +313,21 @@ def test_max_samples_bounds_each_members_rows(cardio: Data) -> None:
         assert detector._member_size(n_train) == expected
     assert AnomalyDetector(max_samples=10**6)._member_size(n_train) == n_train
     assert AnomalyDetector()._member_size(10**5) == 4096
-    single = fast(n_estimators=1, max_samples=1.0).fit(X)
-    assert len(single.estimators_) == 1
+    single = fast(n_estimators=1, max_samples=0.5, verbose=1).fit(X)
+    assert len(single.estimators_) == 1 and single.max_samples_ == round(0.5 * n_train)
     assert single.score_module_.error_scale.shape == (1, X.shape[1])
+
+
+def test_the_detector_says_what_it_sampled(cardio: Data, tmp_path: Path, capsys) -> None:
+    X, _ = cardio
+    detector = fast(n_estimators=2, max_samples=300, verbose=1).fit(X)
+    n_cal = round(0.2 * len(X))
+    said = capsys.readouterr().out
+    assert f"each trained on 300 of the {len(X) - n_cal:,} training rows" in said
+    assert f"{n_cal:,} rows held out for calibration" in said
+    assert detector.max_samples_ == 300
+    loaded = aekit.load(detector.save(tmp_path / "d.safetensors"))
+    assert loaded.max_samples_ == 300
 
 
 def test_single_network_save_load(cardio: Data, tmp_path: Path) -> None:
@@ -377,9 +389,9 @@ def test_a_convolutional_detector_on_images() -> None:
 
 
 def test_members_train_at_the_rate_the_detection_defaults_were_screened_at(digit_images):
-    """3e-3 for every member kind: "auto" would give a conv member, whose (64, 32) layers sit
+    """2e-2 for every member kind: "auto" would give a conv member, whose (64, 32) layers sit
     before its code, the conv kind's 1e-3."""
     detector = AnomalyDetector(n_estimators=1, random_state=0)
     detector.set_params(estimator__kind="conv", estimator__max_epochs=1)
     detector.fit(digit_images[:100])
-    assert detector.estimators_[0].history_.learning_rate[0] == pytest.approx(3e-3)
+    assert detector.estimators_[0].history_.learning_rate[0] == pytest.approx(2e-2)

@@ -110,6 +110,9 @@ def test_a_format_1_detector_gives_its_outputs(name, engine, inputs, expected, m
     assert format_of(path) == 1
     detector = aekit.load(path)
     assert type(detector) is AnomalyDetector
+    # not in format 1: derived from the rows the scores were calibrated on (under 4,096)
+    n_train = len(detector.training_scores_) - len(detector.calibration_scores_)
+    assert detector.max_samples_ == n_train
     X = inputs[name]
     assert detector.offset_ == pytest.approx(float(expected[f"{name}.offset_"]), rel=1e-12)
     methods = {

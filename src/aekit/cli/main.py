@@ -288,7 +288,8 @@ def _fit_summary(model: Any, args: argparse.Namespace, n_rows: int) -> tuple[str
         return (
             f"{how} {len(members)} of {model.n_estimators} networks (epochs {epochs}): "
             f"AnomalyDetector of {first.kind} autoencoders (latent_dim={first.latent_dim}) on "
-            f"{n_rows} samples in {seconds:.1f}s; anomaly_score above {model.threshold_:.4g} "
+            f"{n_rows} samples ({model.max_samples_:,} rows each) in {seconds:.1f}s; "
+            f"anomaly_score above {model.threshold_:.4g} "
             f"is an anomaly ({model.threshold_rule})",
             f"the detector so far ({len(members)} networks)",
         )
@@ -445,6 +446,11 @@ def cmd_info(args: argparse.Namespace) -> None:
             k: v for k, v in model.get_params(deep=False).items() if k != "estimator"
         }
         summary["members"] = len(model.estimators_)
+        summary["rows_per_member"] = model.max_samples_
+        summary["rows_seen"] = {
+            "training": len(model.training_scores_) - len(model.calibration_scores_),
+            "calibration": len(model.calibration_scores_),
+        }
         summary["threshold"] = {
             "anomaly_score_above": model.threshold_,
             "rule": model.threshold_rule,

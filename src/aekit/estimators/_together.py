@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
@@ -28,8 +28,6 @@ from aekit.training.members import MemberBatches, MemberEarlyStopping, each_memb
 
 if TYPE_CHECKING:
     from aekit.estimators.autoencoder import Autoencoder
-
-INFERENCE_ROWS = 4096  # rows per member in a validation batch
 
 
 @functools.lru_cache(maxsize=64)
@@ -77,7 +75,9 @@ def train_together(
     )
     validation = None
     if splits[0].validation is not None:
-        validation = MemberBatches(x, member_rows("validation"), INFERENCE_ROWS, shuffle=False)
+        from aekit.estimators.autoencoder import INFERENCE_BATCH
+
+        validation = MemberBatches(x, member_rows("validation"), INFERENCE_BATCH, shuffle=False)
     settings = first._train_settings(device, seeds[0], config)
     cuda = [device.index or 0] if device.type == "cuda" else []
     with torch.random.fork_rng(devices=cuda):
@@ -128,7 +128,7 @@ def train_together(
 def _hand_out(
     stack: MemberStack,
     networks: Sequence[BaseAE],
-    members: Sequence[Any],
+    members: Sequence[Autoencoder],
     history: History,
     stopping: MemberEarlyStopping,
 ) -> None:

@@ -218,8 +218,9 @@ class AnomalyDetectorParams(DeclaredParams):
         Instance("aekit.estimators.autoencoder.Autoencoder"),
         help="The Autoencoder each member is cloned from. None: the one tuned for detection, "
         "AnomalyDetector.default_estimator() (tanh networks of widths (64, 32) and a 2-D code, "
-        "standardised inputs, 20 epochs). Its parameters are reached as estimator__NAME "
-        "(set_params, GridSearchCV), also when it is None; the detector sets each member's "
+        "standardised inputs, 5 epochs at a learning rate of 2e-2). Its parameters are reached "
+        "as estimator__NAME (set_params, GridSearchCV), also when it is None; the detector "
+        "sets each member's "
         "random_state and verbose itself.",
         cli=False,  # the command line passes the member's options through set_params
         kw_only=False,

@@ -124,7 +124,8 @@ class MemberEarlyStopping(EarlyStopping):
 
 
 def member_history(history: History, k: int, stopping: MemberEarlyStopping) -> History:
-    """Member ``k``'s own history: its loss term of the stack's, up to the epoch it stopped."""
+    """Member ``k``'s own history: its loss term of the stack's, up to the epoch it stopped,
+    and its share of the stack's training time."""
     name = member_term(k)
     epochs = stopping.stopped_at[k] or history.n_epochs
     train = history.train_terms.get(name, [])[:epochs]
@@ -138,7 +139,7 @@ def member_history(history: History, k: int, stopping: MemberEarlyStopping) -> H
         best_epoch=stopping.best_epochs[k],
         stopped_early=stopping.stopped_early[k],
         interrupted=history.interrupted and stopping.stopped_at[k] is None,
-        fit_seconds=history.fit_seconds,
+        fit_seconds=history.fit_seconds / stopping.n_members,  # its share of the stack's
     )
 
 
