@@ -59,7 +59,10 @@ def test_the_detector_the_command_line_trains_is_the_python_one(folder: Path) ->
 
     summary = json.loads(info)
     assert summary["config"]["activation"] == "tanh"
-    assert summary["members"] == 5 and summary["training"]["epochs"] == [20] * 5
+    from aekit.estimators.outlier import DETECTION_DEFAULTS
+
+    epochs = DETECTION_DEFAULTS["max_epochs"]
+    assert summary["members"] == 5 and summary["training"]["epochs"] == [epochs] * 5
     assert summary["config"]["hidden_dims"] == [64, 32]
 
 

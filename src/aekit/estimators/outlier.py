@@ -63,8 +63,9 @@ DETECTION_DEFAULTS: dict[str, Any] = {
     "weight_init": "torch",
     # short training at a high rate: 5 epochs at 2e-2 scored mean ROC-AUC 0.847 and AP
     # 0.450 against 0.836 and 0.438 for 20 epochs at 3e-3, in 0.4x the time (3e-2: 0.845
-    # and 0.456; 5e-2 collapses to 0.816 and 0.416; 1e-2: 0.839 and 0.435; three seeds,
-    # bench/screen_adbench.py, chosen in every fold of its cross-validation over sets).
+    # and 0.456; 5e-2 collapses to 0.816 and 0.416; 1e-2: 0.839 and 0.435; three seeds, the
+    # 25 candidates of bench/screens/training_budget.json, cross-validated over sets by
+    # bench/screen_adbench.py). 3e-2 scored the best AP; 2e-2 keeps away from the collapse.
     # The rate holds whatever the member's kind ("auto" gives a conv member 1e-3)
     "max_epochs": 5,
     "batch_size": 128,

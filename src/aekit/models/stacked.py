@@ -189,6 +189,8 @@ class MemberStack(nn.Module):
         self.steps = steps
         # registered, so that train() and eval() reach the dropout layers among them
         self.activations = nn.ModuleList([s for s in steps if isinstance(s, nn.Module)])
+        # listed once: walking the module tree every step costs more than the clipping
+        self._parameters_once = [*self.weights, *self.biases]
 
     @classmethod
     def of(cls, networks: Sequence[BaseAE]) -> MemberStack | None:
@@ -237,7 +239,7 @@ class MemberStack(nn.Module):
     def clip_gradients(self, max_norm: float) -> None:
         """Scale each member's gradients to an L2 norm of at most ``max_norm``, as
         ``torch.nn.utils.clip_grad_norm_`` does for one network."""
-        grads = [p.grad for p in self.parameters() if p.grad is not None]
+        grads = [p.grad for p in self._parameters_once if p.grad is not None]
         if not grads:
             return
         norms = torch.cat([g.reshape(self.n_members, -1) for g in grads], 1).norm(dim=1)
