@@ -300,7 +300,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         progress = self._resume_progress(resume) if resume is not None else None
         run = TrainingRun(stop=stop, checkpoint_every=checkpoint_every)
         statistics = self._fit_members(
-            template, x_train, rng, run, callbacks or [], progress, checkpoint
+            MemberFit(template, x_train, rng, run, callbacks or [], progress, checkpoint)
         )
         if not self.estimators_:
             return self  # stopped before a member finished its first epoch: not fitted
@@ -352,41 +352,23 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             member.feature_names_in_ = self.feature_names_in_
         return member
 
-    def _fit_members(
-        self,
-        template: Autoencoder,
-        x_train: NDArray[np.float32],
-        rng: np.random.RandomState,
-        run: TrainingRun,
-        callbacks: list[Callable[[History, torch.nn.Module], bool]],
-        progress: DetectorProgress | None,
-        checkpoint: str | Path | None,
-    ) -> list[dict[str, NDArray[Any]]]:
+    def _fit_members(self, fit: MemberFit) -> list[dict[str, NDArray[Any]]]:
         """Train the members, each on its own subsample and seed: together, as one batched
         network, where they stack (plain dense members), else one after another; return
         their score statistics. A checkpoint resumes the way it was made."""
-        if progress is not None:
-            together = progress.together and progress.members_done < self.n_estimators
+        if fit.progress is not None:
+            together = fit.progress.together and fit.progress.members_done < self.n_estimators
         else:
-            template = self._share_inputs(template)
+            template = self._share_inputs(fit.template)
             together = stacks(template.kind, template._model_config())
-        if together:
-            return self._fit_together(template, x_train, rng, run, callbacks, progress, checkpoint)
-        return self._fit_one_by_one(template, x_train, rng, run, callbacks, progress, checkpoint)
+        return self._fit_together(fit) if together else self._fit_one_by_one(fit)
 
-    def _fit_together(
-        self,
-        template: Autoencoder,
-        x_train: NDArray[np.float32],
-        rng: np.random.RandomState,
-        run: TrainingRun,
-        callbacks: list[Callable[[History, torch.nn.Module], bool]],
-        progress: DetectorProgress | None,
-        checkpoint: str | Path | None,
-    ) -> list[dict[str, NDArray[Any]]]:
+    def _fit_together(self, fit: MemberFit) -> list[dict[str, NDArray[Any]]]:
         """The members trained as one ``MemberStack`` (``train_together``): the rows and
         seeds are drawn as ``_fit_one_by_one`` draws them, so each member trains as it
         would alone."""
+        template, x_train, rng = fit.template, fit.x_train, fit.rng
+        run, progress = fit.run, fit.progress
         if progress is not None:
             rng.set_state(progress.rng_state)
         rng_state = rng.get_state()  # where a resumed run draws the same members again
@@ -402,8 +384,8 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             members.append(member)
         self.interrupted_ = False
         self.estimators_ = members
-        if checkpoint is not None:
-            path = checkpoint
+        if fit.checkpoint is not None:
+            path = fit.checkpoint
 
             def write(state: LoopState) -> None:
                 self._save_progress(path, members, [], rng_state, state, together=True)
@@ -414,7 +396,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         run.label = f"members 1-{self.n_estimators}"
         resume_weights = progress.member_weights if progress is not None else None
         history = train_together(
-            members, x_train, rows, splits, run, callbacks, resume_weights or None
+            members, x_train, rows, splits, run, fit.callbacks, resume_weights or None
         )
         if history.n_epochs == 0:  # stopped before the first epoch ended
             self.estimators_, self.interrupted_ = [], True
@@ -424,18 +406,12 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         self.score_module_ = self._score_module(members, statistics)
         return statistics
 
-    def _fit_one_by_one(
-        self,
-        template: Autoencoder,
-        x_train: NDArray[np.float32],
-        rng: np.random.RandomState,
-        run: TrainingRun,
-        callbacks: list[Callable[[History, torch.nn.Module], bool]],
-        progress: DetectorProgress | None,
-        checkpoint: str | Path | None,
-    ) -> list[dict[str, NDArray[Any]]]:
+    def _fit_one_by_one(self, fit: MemberFit) -> list[dict[str, NDArray[Any]]]:
         """Train the members one after another, each on its own subsample and seed; return
         their score statistics."""
+        template, x_train, rng = fit.template, fit.x_train, fit.rng
+        run, progress = fit.run, fit.progress
+        checkpoint = fit.checkpoint
         n_member = self._member_size(len(x_train))
         members: list[Autoencoder] = []
         statistics: list[dict[str, NDArray[Any]]] = []
@@ -443,7 +419,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             members = [self._share_inputs(m) for m in progress.members]
             statistics = list(progress.statistics)
             rng.set_state(progress.rng_state)
-        loop_callbacks = [history_callback(fn) for fn in callbacks]
+        loop_callbacks = [history_callback(fn) for fn in fit.callbacks]
         self.interrupted_ = False
         for k in range(len(members), self.n_estimators):
             rng_state = rng.get_state()
@@ -1045,6 +1021,21 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         cls, tensors: dict[str, torch.Tensor], info: dict[str, Any]
     ) -> DetectorProgress:
         return DetectorProgress.from_file_parts(tensors, info)
+
+
+@dataclass
+class MemberFit:
+    """What training the members takes: the member they are cloned from (preprocessing
+    fitted), the training rows in model space, the random state, the run (stop request,
+    checkpoint cadence), the user's callbacks, and where to resume from and checkpoint to."""
+
+    template: Autoencoder
+    x_train: NDArray[np.float32]
+    rng: np.random.RandomState
+    run: TrainingRun
+    callbacks: list[Callable[[History, torch.nn.Module], bool]]
+    progress: DetectorProgress | None
+    checkpoint: str | Path | None
 
 
 @dataclass
