@@ -491,8 +491,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         x_train: NDArray[np.float32],
         rows: list[NDArray[np.intp]],
     ) -> list[dict[str, NDArray[Any]]]:
-        """``_member_statistics`` of members that stack, member ``k`` on
-        ``x_train[rows[k]]``, in one batched pass of the networks."""
+        """``_member_statistics`` of members trained together, member ``k`` on
+        ``x_train[rows[k]]``: in one batched pass of the networks where they stack for
+        scoring too (any plain dense network but one without an encoder layer)."""
         stacked = StackedMLP.of(networks)
         if stacked is None:
             return [
@@ -940,8 +941,6 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         if hasattr(self, "feature_names_in_"):
             fitted["feature_names_in_"] = [str(n) for n in self.feature_names_in_]
         fitted["interrupted_"] = bool(getattr(self, "interrupted_", False))
-        if hasattr(self, "max_samples_"):
-            fitted["max_samples_"] = int(self.max_samples_)
         tensors: dict[str, torch.Tensor] = {}
         if hasattr(self, "offset_"):
             fitted["offset_"] = float(self.offset_)
@@ -1011,9 +1010,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         detector.offset_ = float(finite(fitted["offset_"], "offset_"))
         for name in ("calibration_scores", "training_scores"):  # sorted ranks: inf is fine
             setattr(detector, f"{name}_", finite(arrays[name], name, infinity=True))
+        # not saved: the rule that set it in fit gives it back from the rows the scores cover
         n_train = len(detector.training_scores_) - len(detector.calibration_scores_)
-        # files from before max_samples_ was saved: the same rule gives it back
-        detector.max_samples_ = int(fitted.get("max_samples_", detector._member_size(n_train)))
+        detector.max_samples_ = detector._member_size(n_train)
         return detector
 
     @classmethod

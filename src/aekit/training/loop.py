@@ -245,10 +245,7 @@ def _restore(
     optimizer.load_state_dict(state.optimizer)
     if schedule is not None and state.schedule is not None:
         schedule.load_state_dict(state.schedule)
-    early_stopping.best = state.best  # type: ignore[assignment]
-    early_stopping.best_state = (
-        None if state.best_state is None else {k: v.clone() for k, v in state.best_state.items()}
-    )
+    early_stopping.best, early_stopping.best_state = state.best, state.best_state  # type: ignore[assignment]
     early_stopping.load_bookkeeping(state.stopping)
     torch.set_rng_state(state.rng["torch"])
     noise_rng.set_state(state.rng["noise"])

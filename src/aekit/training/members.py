@@ -79,22 +79,26 @@ class MemberEarlyStopping(EarlyStopping):
     def __call__(self, history: History, model: nn.Module) -> bool:
         terms = history.val_terms if history.val_loss else history.train_terms
         epoch = history.n_epochs - 1
-        weights = model.state_dict()
-        if self.best_state is None:
-            self.best_state = {name: v.detach().clone() for name, v in weights.items()}
+        best, improved = list(self.best), []
         for k in range(self.n_members):
             if self.stopped_at[k] is not None:
                 continue
             loss = terms[member_term(k)][-1]
             best_epoch = self.best_epochs[k]
-            improved = loss < self.best[k] * (1 - self.min_delta) or best_epoch is None
-            if improved and math.isfinite(loss):
-                self.best[k], self.best_epochs[k], best_epoch = loss, epoch, epoch
-                for name, value in weights.items():
-                    self.best_state[name][k].copy_(value[k].detach())
+            better = loss < best[k] * (1 - self.min_delta) or best_epoch is None
+            if better and math.isfinite(loss):
+                best[k], self.best_epochs[k], best_epoch = loss, epoch, epoch
+                improved.append(k)
             waited = epoch - (best_epoch if best_epoch is not None else -1)
             if self.patience is not None and waited > self.patience:
                 self.stopped_at[k], self.stopped_early[k] = epoch + 1, True
+        if improved:  # a new best state, as EarlyStopping does: a captured one never changes
+            weights = {name: v.detach() for name, v in model.state_dict().items()}
+            state = self.best_state if self.best_state is not None else weights
+            self.best_state = {name: v.clone() for name, v in state.items()}
+            for name, value in weights.items():
+                self.best_state[name][improved] = value[improved]
+        self.best = best  # type: ignore[assignment]
         kept = [e for e in self.best_epochs if e is not None]
         history.best_epoch = max(kept) if kept else None
         history.stopped_early = all(self.stopped_early)
