@@ -77,3 +77,27 @@ def network_config() -> Callable[..., dict[str, Any]]:
         return {"input_shape": input_shape, "latent_dim": latent_dim, **shared, **fields}
 
     return make
+
+
+@pytest.fixture(scope="session")
+def timeseries_dir() -> Path:
+    """The labelled series (SKAB, NAB) under the shared data; skips when absent."""
+    folder = SHARED_DATA / "timeseries"
+    if not (folder / "skab" / "valve1" / "0.csv").is_file():
+        pytest.skip(f"labelled series not found at {folder}; set AEKIT_DATA")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def skab_experiment(timeseries_dir: Path) -> tuple[Any, NDArray[np.int64]]:
+    """SKAB's valve1/0 experiment: its 8 channels (a DatetimeIndex) and its fault labels."""
+    import pandas as pd
+
+    frame = pd.read_csv(
+        timeseries_dir / "skab" / "valve1" / "0.csv",
+        sep=";",
+        index_col="datetime",
+        parse_dates=True,
+    )
+    labels = frame.pop("anomaly").to_numpy().astype(np.int64)
+    return frame.drop(columns="changepoint"), labels

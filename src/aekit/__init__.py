@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from aekit.data.files import ReadOptions, read_table
     from aekit.estimators.autoencoder import Autoencoder
     from aekit.estimators.outlier import AnomalyDetector
+    from aekit.estimators.series import TimeSeriesDetector
     from aekit.io.model_file import load, save
     from aekit.models import list_models
     from aekit.reporting import report
@@ -20,6 +21,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "Autoencoder": "aekit.estimators.autoencoder",
     "AnomalyDetector": "aekit.estimators.outlier",
+    "TimeSeriesDetector": "aekit.estimators.series",
     "load": "aekit.io.model_file",
     "save": "aekit.io.model_file",
     "list_models": "aekit.models",
@@ -35,6 +37,7 @@ __all__ = [
     "AnomalyDetector",
     "Autoencoder",
     "ReadOptions",
+    "TimeSeriesDetector",
     "__version__",
     "datasets",
     "list_models",

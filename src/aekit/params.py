@@ -184,6 +184,20 @@ class Flag(Allowed):
 
 
 @dataclasses.dataclass(frozen=True)
+class Text(Allowed):
+    """A name, such as a column's; as it is on the command line."""
+
+    def constraint(self) -> Any:
+        return str
+
+    def describe(self) -> str:
+        return "str"
+
+    def parse(self, text: str) -> Any:
+        return text
+
+
+@dataclasses.dataclass(frozen=True)
 class Names(Allowed):
     """A list of column names; ``a,b,c`` on the command line."""
 
@@ -404,8 +418,8 @@ class DeclaredParams:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not dataclasses.is_dataclass(cls) or "__dataclass_fields__" in cls.__dict__:
-            return  # the declaring class itself
+        if not dataclasses.is_dataclass(cls) or _declares(cls):
+            return  # a declaring class, before (or after) @declare_params
         doc = cls.__dict__.get("__doc__")
         if doc and PLACEHOLDER in doc:
             cls.__doc__ = _fill_parameters(doc, cls)
@@ -416,6 +430,15 @@ class DeclaredParams:
     def _parameter_hint(cls, name: str) -> str | None:
         """Where an unknown parameter ``name`` went, for the error; None when unknown."""
         return None
+
+
+def _declares(cls: type) -> bool:
+    """Whether ``cls`` itself declares parameters (it may extend another declaring class)."""
+    if "__dataclass_fields__" in cls.__dict__:
+        return True
+    return any(
+        isinstance(v, dataclasses.Field) and "aekit" in v.metadata for v in cls.__dict__.values()
+    )
 
 
 def _checked_init(cls: Any) -> Any:

@@ -28,6 +28,12 @@ from aekit.estimators.autoencoder import (
     preprocess,
 )
 from aekit.estimators.parameters import AnomalyDetectorParams
+from aekit.estimators.thresholds import (
+    check_calibration_size,
+    check_one_rule,
+    conformal_pvalues,
+    threshold,
+)
 from aekit.models import BaseAE
 from aekit.models.corruption import check_noise
 from aekit.models.score import STATISTICS, TERMS, AnomalyScore
@@ -37,7 +43,6 @@ from aekit.training import History, history_callback
 from aekit.training.checkpoint import LoopState
 from aekit.training.threads import compute_threads, work_of
 
-AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 ERROR_SCALE_FLOOR = 1e-6  # relative to the largest feature's typical error
 AUTO_MAX_SAMPLES = 4096  # max_samples="auto": rows per member, at most
 CODE_RIDGE = 1e-6  # added to the code covariance, relative to its mean variance
@@ -269,11 +274,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         self : AnomalyDetector
         """
         self._validate_params()
-        if self.false_positive_rate is not None and self.contamination != "auto":
-            raise ValueError(
-                f"contamination={self.contamination!r} and false_positive_rate="
-                f"{self.false_positive_rate!r} were both given; set only one threshold rule"
-            )
+        check_one_rule(self.contamination, self.false_positive_rate)
         template = clone(self.estimator if self.estimator is not None else self.default_estimator())
         template._validate_params()
         check_noise(template.noise, template.noise_level)
@@ -289,7 +290,11 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         if n_cal < 1 or n_samples - n_cal < 1:
             n_cal = 0
         if self.false_positive_rate is not None:
-            self._check_calibration_size(n_samples, n_cal, float(self.false_positive_rate))
+            check_calibration_size(
+                n_cal,
+                float(self.false_positive_rate),
+                f"calibration_fraction={self.calibration_fraction} of {n_samples} samples",
+            )
         rng = check_random_state(self.random_state)
         order = rng.permutation(n_samples)
         train_rows, cal_rows = np.sort(order[n_cal:]), np.sort(order[:n_cal])
@@ -307,14 +312,9 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         scores = self._terms(X)["anomaly_score"]
         self.training_scores_ = -scores
         self.calibration_scores_ = np.sort(scores[cal_rows])
-        if self.false_positive_rate is not None:
-            # flag iff p <= alpha, i.e. the score exceeds the k-th largest calibration score
-            k = int(np.floor(self.false_positive_rate * (n_cal + 1) + 1e-9))
-            threshold = float(self.calibration_scores_[n_cal - k])
-        else:
-            share = AUTO_CONTAMINATION if self.contamination == "auto" else self.contamination
-            threshold = float(np.quantile(scores, 1.0 - float(share)))
-        self.offset_ = -threshold
+        self.offset_ = -threshold(
+            scores, self.calibration_scores_, self.contamination, self.false_positive_rate
+        )
         if checkpoint is not None and not self.interrupted_:  # resuming it gives this detector
             self._save_progress(checkpoint, self.estimators_, statistics, rng.get_state(), None)
         return self
@@ -572,16 +572,6 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         if isinstance(self.max_samples, Integral):
             return min(n_train, int(self.max_samples))
         return max(1, round(float(self.max_samples) * n_train))
-
-    def _check_calibration_size(self, n_samples: int, n_cal: int, alpha: float) -> None:
-        needed = int(np.ceil(1.0 / alpha - 1.0 - 1e-9))
-        if n_cal < max(needed, 1):
-            raise ValueError(
-                f"false_positive_rate={alpha} needs at least {needed} calibration samples, but "
-                f"calibration_fraction={self.calibration_fraction} of {n_samples} samples "
-                f"gives {n_cal}; raise calibration_fraction or false_positive_rate, or give "
-                f"more data"
-            )
 
     # --- checkpoints ---------------------------------------------------------------------
 
@@ -866,9 +856,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
 
     def _pvalues_of(self, scores: NDArray[np.float64]) -> NDArray[np.float64]:
         self._check_calibrated()
-        cal = self.calibration_scores_
-        n_at_least = len(cal) - np.searchsorted(cal, scores, side="left")
-        return np.asarray((1.0 + n_at_least) / (len(cal) + 1.0), dtype=np.float64)
+        return conformal_pvalues(self.calibration_scores_, scores)
 
     def explain(self, X: ArrayLike) -> Any:
         """Each sample's relative error per input feature: which features make it unusual.

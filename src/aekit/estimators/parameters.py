@@ -22,6 +22,7 @@ from aekit.params import (
     Registered,
     Seed,
     Settings,
+    Text,
     Verbosity,
     declare_params,
     param,
@@ -209,7 +210,33 @@ class AutoencoderParams(DeclaredParams):
 
 
 @declare_params
-class AnomalyDetectorParams(DeclaredParams):
+class ThresholdParams(DeclaredParams):
+    """The threshold rules every detector takes (``aekit.estimators.thresholds``)."""
+
+    contamination: float | str = param(
+        "auto",
+        Choice("auto"),
+        Number(float, 0, 0.5, "right"),
+        help='Expected share of anomalies in the training data; "auto" means 0.05 (the classic '
+        "95th-percentile rule). The threshold flags that share of the training scores.",
+    )
+    false_positive_rate: float | None = param(
+        None,
+        NoneValue(),
+        Number(float, 0, 1, "neither"),
+        help="Calibrate the threshold to this false-alarm rate on normal data instead of "
+        "contamination (split-conformal, on the held-out calibration data).",
+    )
+    calibration_fraction: float = param(
+        0.2,
+        Number(float, 0, 1, "left"),
+        help="Share of the training data held out (never trained on) for pvalues and "
+        "false_positive_rate: random samples of a table, blocks of time of a series.",
+    )
+
+
+@declare_params
+class AnomalyDetectorParams(ThresholdParams):
     """The parameters of ``aekit.AnomalyDetector``: its own; its members' are ``estimator``'s."""
 
     estimator: Any | None = param(
@@ -234,26 +261,6 @@ class AnomalyDetectorParams(DeclaredParams):
         help="Training rows per member, drawn without replacement from the non-calibration "
         'rows: an int is a count, a float a share; "auto" means min(n, 4096).',
     )
-    contamination: float | str = param(
-        "auto",
-        Choice("auto"),
-        Number(float, 0, 0.5, "right"),
-        help='Expected share of anomalies in the training data; "auto" means 0.05 (the classic '
-        "95th-percentile rule). The threshold flags that share of the training scores.",
-    )
-    false_positive_rate: float | None = param(
-        None,
-        NoneValue(),
-        Number(float, 0, 1, "neither"),
-        help="Calibrate the threshold to this false-alarm rate on normal data instead of "
-        "contamination (split-conformal, on the held-out calibration rows).",
-    )
-    calibration_fraction: float = param(
-        0.2,
-        Number(float, 0, 1, "left"),
-        help="Share of the training samples held out (never trained on) for pvalues and "
-        "false_positive_rate.",
-    )
     latent_weight: float = param(
         1.0, Number(float, 0), help="Weight of code_distance in the anomaly score."
     )
@@ -276,3 +283,55 @@ class AnomalyDetectorParams(DeclaredParams):
         help="1 shows a progress bar over each member's epochs.",
         cli=False,
     )
+
+
+@declare_params
+class TimeSeriesDetectorParams(ThresholdParams):
+    """The parameters of ``aekit.TimeSeriesDetector``; those of the detector of windows are
+    ``detector``'s."""
+
+    detector: Any | None = param(
+        None,
+        NoneValue(),
+        Instance("aekit.estimators.outlier.AnomalyDetector"),
+        help="The AnomalyDetector of windows, cloned and fitted on the series' windows (its "
+        "own threshold and calibration split are not used: the series is calibrated on held-"
+        "out blocks of time). None: TimeSeriesDetector.default_detector(). Its parameters "
+        "are reached as detector__NAME, the members' as detector__estimator__NAME.",
+        cli=False,
+        kw_only=False,
+    )
+    window: int | str = param(
+        "auto",
+        Choice("auto"),
+        Number(int, 2),
+        help='Timestamps per window. "auto": the series\' dominant period (its strongest '
+        "autocorrelation peak between 8 and 300 rows), else 64; at most a third of the "
+        "series.",
+    )
+    stride: int = param(
+        1,
+        Number(int, 1),
+        help="Rows between the starts of training windows (scoring uses every window).",
+    )
+    scoring: str = param(
+        "offline",
+        Choice("offline", "causal"),
+        help='How a timestamp is scored: "offline" averages every window that covers it; '
+        '"causal" reads the window that ends at it, so the score at t uses data up to t '
+        "only (a live feed). The threshold is calibrated for this mode.",
+    )
+    time_column: str | None = param(
+        None,
+        NoneValue(),
+        Text(),
+        help="The DataFrame column holding the time (else a DatetimeIndex, if any, labels "
+        "the rows); every other column is a channel.",
+    )
+    random_state: int | Any | None = param(
+        None,
+        Seed(),
+        help="Seeds the detector of windows: the same integer gives bit-identical results on CPU.",
+        aliases=("--seed",),
+    )
+    verbose: int = param(0, Verbosity(), help="1 reports the windows and the fit.", cli=False)

@@ -42,6 +42,7 @@ MAX_HEADER_BYTES = 100 * 2**20  # a real header is kilobytes; refuse absurd decl
 ESTIMATORS = {
     "Autoencoder": "aekit.estimators.autoencoder",
     "AnomalyDetector": "aekit.estimators.outlier",
+    "TimeSeriesDetector": "aekit.estimators.series",
 }
 
 

@@ -1,0 +1,506 @@
+"""``TimeSeriesDetector``: an anomaly score for every timestamp of a series, from an
+ensemble of autoencoders over its sliding windows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from numpy.typing import ArrayLike, NDArray
+from sklearn.base import BaseEstimator, OutlierMixin, clone
+from sklearn.utils.validation import check_is_fitted
+
+from aekit.data.scaling import Scaler
+from aekit.data.series import SeriesData, fill_gaps, read_series
+from aekit.data.windows import CoverMean, auto_window, causal_padding, sliding
+from aekit.estimators.outlier import AnomalyDetector
+from aekit.estimators.parameters import TimeSeriesDetectorParams
+from aekit.estimators.thresholds import (
+    check_calibration_size,
+    check_one_rule,
+    conformal_pvalues,
+    threshold,
+)
+from aekit.exceptions import InputError
+
+MAX_CALIBRATION_BLOCKS = 5  # held-out blocks of time, spread over the series
+WINDOW_VALUES_PER_BATCH = 1 << 21  # window values scored at once: bounded memory
+
+
+class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
+    """Anomaly detection on a series, one score per timestamp.
+
+    The series (a 1-D array, an ``(n_timestamps, n_channels)`` array or a DataFrame: see
+    ``aekit.data.series``) is standardised per channel, cut into sliding windows of
+    ``window`` timestamps, and an ``AnomalyDetector`` (``detector``) learns the windows.
+    Each window's score is split over its timestamps: a timestamp's part is its own
+    reconstruction error (each channel's error over its typical error, averaged over the
+    channels) plus the window's code and hidden distances (see ``AnomalyDetector``).
+    ``scoring="offline"`` averages the parts of every window covering a timestamp;
+    ``"causal"`` takes the part from the window ending at it, so a live feed is scored as it
+    arrives (``scorer``). Either way, a series scored in pieces gets the scores of the
+    series scored whole.
+
+    Signs are scikit-learn's, as in ``AnomalyDetector``: ``anomaly_score`` is higher for
+    anomalies, ``score_samples = -anomaly_score``, ``decision_function`` is negative and
+    ``predict`` is ``-1`` for anomalies. Every per-timestamp output is aligned with the
+    rows of ``X``.
+
+    **Thresholds** hold on series: the calibration scores come from up to
+    ``MAX_CALIBRATION_BLOCKS`` contiguous blocks of time (``calibration_fraction`` of the
+    series in all, the last one at its end) that no training window touches, so no
+    calibration value was seen in training. ``false_positive_rate`` calibrates on them
+    (conformal, as for tables: exact for exchangeable scores; neighbouring timestamps'
+    scores are correlated, so the rate holds on average over a long series rather than
+    for each stretch); ``contamination`` flags that share of the training series' scores.
+    Fit on a known-normal stretch (semi-supervised: ``false_positive_rate`` then means
+    false alarms on normal data) or on the whole series with some anomalies inside
+    (unsupervised: set ``contamination`` to their expected share).
+
+    **Messy series.** Missing values (NaN) are filled with the channel's last value
+    (before any, with its training mean), causally, so filling in pieces equals filling
+    whole; rows are taken as equally spaced steps in the order given: resample a series
+    sampled irregularly first (``frame.resample("1min").mean()``; the gaps it leaves are
+    filled as above). A constant channel is kept (scale 1: any change in it shows as
+    error). Timestamps that do not increase, text in a channel, an infinite value, a
+    channel with no value and a series shorter than a window are refused, by name.
+
+    {parameters}
+
+    Attributes
+    ----------
+    detector_ : AnomalyDetector
+        The fitted detector of windows (rows: windows flattened timestamp-major, channels
+        within each timestamp).
+    window_ : int
+        Timestamps per window (``window`` resolved).
+    scaler_ : Scaler
+        Per-channel standardisation, fitted on the training timestamps.
+    channels_ : list of str
+        The channel names (``channel_K`` for arrays); ``n_features_in_`` counts them.
+    calibration_blocks_ : list of (int, int)
+        The held-out blocks, as ``[start, stop)`` rows of the series given to ``fit``.
+    calibration_scores_ : ndarray
+        Sorted anomaly scores of the calibration timestamps.
+    training_scores_ : ndarray of shape (n_timestamps,)
+        ``score_samples`` of the series given to ``fit``.
+    offset_ : float
+        ``decision_function = score_samples - offset_``.
+    """
+
+    @staticmethod
+    def default_detector(**params: Any) -> AnomalyDetector:
+        """The detector of windows of ``detector=None``: ``AnomalyDetector``'s defaults, its
+        members without their own scaling (the series is scaled per channel)."""
+        member = AnomalyDetector.default_estimator(scale="none")
+        return AnomalyDetector(**({"estimator": member} | params))
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.allow_nan = True
+        return tags
+
+    # --- fitting -------------------------------------------------------------------------
+
+    def fit(self, X: ArrayLike, y: object = None) -> TimeSeriesDetector:
+        """Learn the windows of the series ``X`` and set the threshold.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            The series, mostly normal (see the class docstring).
+        y : ignored
+
+        Returns
+        -------
+        self : TimeSeriesDetector
+        """
+        self._validate_params()
+        check_one_rule(self.contamination, self.false_positive_rate)
+        series = read_series(X, time_column=self.time_column)
+        n = series.n_timestamps
+        window = self._window_for(series)
+        blocks = calibration_blocks(n, window, self.calibration_fraction)
+        held_out = np.zeros(n, bool)
+        for start, stop in blocks:
+            held_out[start:stop] = True
+        n_cal = int(held_out.sum())
+        if self.false_positive_rate is not None:
+            check_calibration_size(
+                n_cal,
+                float(self.false_positive_rate),
+                f"calibration_fraction={self.calibration_fraction} of {n} timestamps",
+            )
+        self.window_ = window
+        self.channels_ = series.channels
+        self.n_features_in_ = series.n_channels
+        if series.named:
+            self.feature_names_in_ = np.asarray(series.channels, dtype=object)
+        self.scaler_ = _channel_scaler(series.values[~held_out])
+        x = fill_gaps(self.scaler_.transform(series.values.astype(np.float32)))
+        starts = training_starts(n, window, int(self.stride), blocks)
+        if self.verbose:
+            print(
+                f"window {window} ({self.window!r}); {len(starts):,} training windows "
+                f"(stride {self.stride}) of {n:,} timestamps; {n_cal:,} timestamps in "
+                f"{len(blocks)} calibration block(s)",
+                flush=True,
+            )
+        template = self.detector if self.detector is not None else self.default_detector()
+        self.detector_ = clone(template).set_params(
+            calibration_fraction=0.0,
+            contamination="auto",
+            false_positive_rate=None,
+            random_state=self.random_state,
+            verbose=self.verbose,
+        )
+        self.detector_.fit(sliding(x, window)[starts].reshape(len(starts), -1))
+        self.calibration_blocks_ = blocks
+        scores = self._scores_of_filled(x)[0]
+        self.training_scores_ = -scores
+        self.calibration_scores_ = np.sort(scores[held_out])
+        self.offset_ = -threshold(
+            scores, self.calibration_scores_, self.contamination, self.false_positive_rate
+        )
+        return self
+
+    def _window_for(self, series: SeriesData) -> int:
+        """``window`` resolved for this series; a series shorter than it is refused."""
+        n = series.n_timestamps
+        window = auto_window(series.values) if self.window == "auto" else int(self.window)
+        if n < window + 1:
+            raise InputError(
+                f"X has {n} timestamps; window={window} needs more than one window of them "
+                f"(give a longer series or a smaller window)"
+            )
+        return window
+
+    # --- scoring -------------------------------------------------------------------------
+
+    def scorer(self, scoring: str | None = None) -> SeriesScorer:
+        """A scorer for a series that arrives in pieces (``scoring`` defaults to the
+        detector's): ``update(piece)`` returns the scores of the timestamps it can settle,
+        ``finish()`` the rest. The pieces' scores, joined, equal the whole series'."""
+        check_is_fitted(self, "offset_")
+        return SeriesScorer(self, scoring or self.scoring)
+
+    def _read(self, X: Any) -> NDArray[np.float32]:
+        """``X`` read, checked against the fitted channels, scaled (gaps not yet filled)."""
+        check_is_fitted(self, "offset_")
+        series = read_series(X, time_column=self.time_column)
+        values = series.values
+        if series.named and hasattr(self, "feature_names_in_"):
+            missing = [c for c in self.channels_ if c not in series.channels]
+            if missing:
+                raise InputError(
+                    f"X lacks the channel(s) {', '.join(map(repr, missing))} the detector "
+                    f"was fitted on"
+                )
+            values = values[:, [series.channels.index(c) for c in self.channels_]]
+        elif series.n_channels != self.n_features_in_:
+            raise InputError(
+                f"X has {series.n_channels} channel(s); the detector was fitted on "
+                f"{self.n_features_in_}"
+            )
+        return self.scaler_.transform(values.astype(np.float32))
+
+    def _scores_of_filled(
+        self, x: NDArray[np.float32], scoring: str | None = None
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        scorer = SeriesScorer(self, scoring or self.scoring)
+        parts = [scorer.update_scaled(x), scorer.finish()]
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+        )
+
+    def _parts(self, X: Any) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Each timestamp's anomaly score and its channels' relative errors."""
+        x = self._read(X)
+        if self.scoring == "offline" and len(x) < self.window_:
+            raise InputError(
+                f"X has {len(x)} timestamps, fewer than a window ({self.window_}); offline "
+                f"scoring needs at least one window: score a longer stretch, or use "
+                f"scorer() with the series before it"
+            )
+        return self._scores_of_filled(x)
+
+    def anomaly_score(self, X: ArrayLike) -> NDArray[np.float64]:
+        """The anomaly score of each timestamp: higher means more anomalous.
+
+        Returns
+        -------
+        score : ndarray of shape (n_timestamps,)
+        """
+        return self._parts(X)[0]
+
+    def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``-anomaly_score(X)``: lower means more anomalous."""
+        return -self.anomaly_score(X)
+
+    def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
+        """``score_samples(X) - offset_``: negative for anomalies."""
+        return self.score_samples(X) - float(self.offset_)
+
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
+        """``-1`` for anomalous timestamps, ``1`` for normal ones."""
+        return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
+
+    def fit_predict(self, X: ArrayLike, y: object = None, **kwargs: Any) -> NDArray[np.int64]:
+        """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal)."""
+        return self.fit(X, **kwargs).predict(X)
+
+    def pvalues(self, X: ArrayLike) -> NDArray[np.float64]:
+        """Conformal p-values of each timestamp against the calibration blocks' scores
+        (small means anomalous; see ``AnomalyDetector.pvalues``).
+
+        Returns
+        -------
+        p : ndarray of shape (n_timestamps,)
+        """
+        check_is_fitted(self, "offset_")
+        if len(self.calibration_scores_) == 0:
+            raise ValueError(
+                f"pvalues() needs calibration blocks, but this detector was fitted with "
+                f"calibration_fraction={self.calibration_fraction}; refit with "
+                f"calibration_fraction > 0 (e.g. 0.2)"
+            )
+        return conformal_pvalues(self.calibration_scores_, self.anomaly_score(X))
+
+    def explain(self, X: ArrayLike) -> Any:
+        """Each channel's share of each timestamp's reconstruction error (rows sum to 1).
+
+        Returns
+        -------
+        shares : DataFrame of shape (n_timestamps, n_channels)
+            Columns are the channels, the index is X's (a ``RangeIndex`` for arrays).
+        """
+        import pandas as pd
+
+        errors = self._parts(X)[1]
+        total = errors.sum(1, keepdims=True)
+        shares = np.divide(
+            errors, total, out=np.full_like(errors, 1 / errors.shape[1]), where=total > 0
+        )
+        index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
+        return pd.DataFrame(shares, columns=self.channels_, index=index)
+
+    def intervals(self, X: ArrayLike) -> Any:
+        """The flagged stretches of ``X``: runs of timestamps ``predict`` marks ``-1``.
+
+        Returns
+        -------
+        intervals : DataFrame
+            One row per run, in time order: ``start`` and ``end`` (the time labels of its
+            first and last timestamp: X's ``DatetimeIndex``, its time column, or row
+            numbers), ``start_row`` and ``end_row`` (positions, inclusive), ``peak`` and
+            ``peak_score`` (where the anomaly score is highest, and that score) and
+            ``n_timestamps``.
+        """
+        import pandas as pd
+
+        series = read_series(X, time_column=self.time_column)
+        scores = self.anomaly_score(X)
+        flagged = scores > self.threshold_
+        edges = np.diff(np.concatenate([[0], flagged.astype(np.int8), [0]]))
+        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        peaks = np.array(
+            [a + int(np.argmax(scores[a:b])) for a, b in zip(starts, stops, strict=True)],
+            dtype=np.intp,
+        )
+        return pd.DataFrame(
+            {
+                "start": series.labels(starts),
+                "end": series.labels(stops - 1),
+                "start_row": starts,
+                "end_row": stops - 1,
+                "peak": series.labels(peaks),
+                "peak_score": scores[peaks] if len(peaks) else np.empty(0),
+                "n_timestamps": stops - starts,
+            }
+        )
+
+    @property
+    def threshold_(self) -> float:
+        """Anomaly scores above this are anomalies (``-offset_``)."""
+        check_is_fitted(self, "offset_")
+        return -float(self.offset_)
+
+    # --- model files ---------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fitted detector to one ``.safetensors`` file (atomically)."""
+        from aekit.io.model_file import save
+
+        return save(self, path)
+
+    def _to_file(self) -> tuple[dict[str, Any], dict[str, torch.Tensor]]:
+        """The detector's part of a model file: its parameters, its series state, and the
+        detector of windows' own part (tensors under ``detector.``)."""
+        from aekit.io.model_file import as_tensors, json_params
+
+        check_is_fitted(self, "offset_")
+        params = json_params(self.get_params(deep=False) | {"detector": None})
+        inner, inner_tensors = self.detector_._to_file()
+        fitted = {
+            "window_": int(self.window_),
+            "channels_": list(self.channels_),
+            "named": hasattr(self, "feature_names_in_"),
+            "calibration_blocks_": [[int(a), int(b)] for a, b in self.calibration_blocks_],
+            "offset_": float(self.offset_),
+            "custom_detector": self.detector is not None,
+        }
+        arrays: dict[str, NDArray[Any]] = {
+            "scaler.offset": self.scaler_.offset,
+            "scaler.scale": self.scaler_.scale,
+            "calibration_scores": np.asarray(self.calibration_scores_, np.float64),
+            "training_scores": np.asarray(self.training_scores_, np.float64),
+        }
+        tensors = as_tensors(arrays, "fitted.")
+        tensors |= {f"detector.{k}": v for k, v in inner_tensors.items()}
+        return {"params": params, "fitted": fitted, "detector": inner}, tensors
+
+    @classmethod
+    def _from_file(
+        cls, body: dict[str, Any], tensors: dict[str, torch.Tensor], *, checkpoint: bool = False
+    ) -> TimeSeriesDetector:
+        """A detector from its part of a model file (``_to_file``)."""
+        from aekit.exceptions import ModelFileError
+        from aekit.io.model_file import finite, params_from_json, with_prefix
+
+        params = params_from_json(cls, body["params"])
+        inner = AnomalyDetector._from_file(body["detector"], with_prefix(tensors, "detector."))
+        fitted = body["fitted"]
+        if fitted["custom_detector"]:
+            params["detector"] = clone(inner)
+        detector = cls(**params)
+        detector.detector_ = inner
+        detector.window_ = int(fitted["window_"])
+        detector.channels_ = [str(c) for c in fitted["channels_"]]
+        detector.n_features_in_ = len(detector.channels_)
+        if fitted["named"]:
+            detector.feature_names_in_ = np.asarray(detector.channels_, dtype=object)
+        expected = detector.window_ * detector.n_features_in_
+        if inner.n_features_in_ != expected:
+            raise ModelFileError(
+                f"its detector of windows takes {inner.n_features_in_} values, not window "
+                f"{detector.window_} x {detector.n_features_in_} channels"
+            )
+        arrays = {k: v.numpy() for k, v in with_prefix(tensors, "fitted.").items()}
+        detector.scaler_ = Scaler("standard", arrays["scaler.offset"], arrays["scaler.scale"])
+        if detector.scaler_.offset.shape != (detector.n_features_in_,):
+            raise ModelFileError(f"its scaling has shape {detector.scaler_.offset.shape}")
+        detector.calibration_blocks_ = [(int(a), int(b)) for a, b in fitted["calibration_blocks_"]]
+        detector.offset_ = float(finite(fitted["offset_"], "offset_"))
+        for name in ("calibration_scores", "training_scores"):
+            setattr(detector, f"{name}_", finite(arrays[name], name, infinity=True))
+        return detector
+
+
+class SeriesScorer:
+    """Scores a series that arrives in pieces, as ``TimeSeriesDetector`` scores it whole.
+
+    ``update(piece)`` takes the next rows (an array or DataFrame like those ``fit`` took)
+    and returns a dict with ``anomaly_score`` and ``channel_errors`` for the timestamps it
+    can settle: causal scoring settles every row at once; offline scoring settles a row
+    once no later window covers it (``window - 1`` rows later), and ``finish()`` settles
+    the last ones. Rows are counted from the first update.
+    """
+
+    def __init__(self, detector: TimeSeriesDetector, scoring: str) -> None:
+        if scoring not in ("offline", "causal"):
+            raise ValueError(f"scoring={scoring!r} is not one of offline, causal")
+        self.detector = detector
+        self.scoring = scoring
+        self.window = int(detector.window_)
+        self.tail: NDArray[np.float32] | None = None  # the last window - 1 rows seen
+        self.last = np.zeros(detector.n_features_in_, np.float32)  # gap filling carries this
+        self.cover = CoverMean(self.window, 1 + detector.n_features_in_)
+
+    def update(self, X: ArrayLike) -> dict[str, NDArray[np.float64]]:
+        """Scores of the rows this piece settles (see the class docstring)."""
+        scores, errors = self.update_scaled(self.detector._read(X))
+        return {"anomaly_score": scores, "channel_errors": errors}
+
+    def finish(self) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """The rows still open (offline scoring), as ``(scores, channel errors)``."""
+        settled = self.cover.take(final=True)
+        return settled[:, 0], settled[:, 1:]
+
+    def update_scaled(
+        self, x: NDArray[np.float32]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """``update`` for rows already read and scaled."""
+        if len(x) == 0:
+            return np.empty(0), np.empty((0, self.detector.n_features_in_))
+        x = fill_gaps(x, self.last)
+        self.last = x[-1].copy()
+        w = self.window
+        if self.tail is None:
+            before = causal_padding(x[0], w) if self.scoring == "causal" else x[:0]
+        else:
+            before = self.tail
+        joined = np.concatenate([before, x]) if len(before) else x
+        self.tail = joined[-(w - 1) :] if w > 1 else joined[:0]
+        if len(joined) < w:
+            return np.empty(0), np.empty((0, self.detector.n_features_in_))
+        windows = sliding(joined, w)
+        if self.scoring == "causal":
+            local = self._local(windows, last_only=True)
+            return local[:, 0], local[:, 1:]
+        self.cover.add(self._local(windows, last_only=False))
+        settled = self.cover.take()
+        return settled[:, 0], settled[:, 1:]
+
+    def _local(self, windows: NDArray[np.float32], last_only: bool) -> NDArray[np.float64]:
+        """Each window's per-timestamp parts ``(n_windows, window, 1 + channels)``: the
+        score's part, then each channel's relative error (the window's last timestamp
+        only with ``last_only``: ``(n_windows, 1 + channels)``)."""
+        n_windows, w, c = windows.shape
+        batch = max(1, WINDOW_VALUES_PER_BATCH // (w * c))
+        out = []
+        for lo in range(0, n_windows, batch):
+            rows = np.ascontiguousarray(windows[lo : lo + batch]).reshape(-1, w * c)
+            terms = self.detector.detector_._terms(rows, per_feature=True)
+            errors = terms["relative_error"].reshape(len(rows), w, c)
+            # the distances belong to the whole window: what the score adds to the error
+            distances = terms["anomaly_score"] - errors.mean(axis=(1, 2))
+            if last_only:
+                errors = errors[:, -1]
+            part = errors.mean(-1) + (distances[:, None] if not last_only else distances)
+            out.append(np.concatenate([part[..., None], errors], axis=-1))
+        return np.concatenate(out)
+
+
+def calibration_blocks(n: int, window: int, fraction: float) -> list[tuple[int, int]]:
+    """Up to ``MAX_CALIBRATION_BLOCKS`` blocks of ``fraction`` of ``n`` timestamps in all,
+    each ending one ``n / k``-th further (the last at ``n``), at least a window long;
+    none where the rest would leave no training window."""
+    n_cal = round(n * fraction)
+    if n_cal < 1:
+        return []
+    k = max(1, min(MAX_CALIBRATION_BLOCKS, n_cal // (4 * window)))
+    length = n_cal // k
+    blocks = [(round((i + 1) * n / k) - length, round((i + 1) * n / k)) for i in range(k)]
+    if len(training_starts(n, window, 1, blocks)) < 1:
+        return []
+    return blocks
+
+
+def training_starts(
+    n: int, window: int, stride: int, blocks: list[tuple[int, int]]
+) -> NDArray[np.intp]:
+    """Start rows of the training windows: every ``stride``-th, none touching a block."""
+    starts = np.arange(0, n - window + 1, stride)
+    keep = np.ones(len(starts), bool)
+    for start, stop in blocks:  # a window [s, s + window) touches [start, stop)
+        keep &= (starts + window <= start) | (starts >= stop)
+    return starts[keep]
+
+
+def _channel_scaler(values: NDArray[np.float64]) -> Scaler:
+    """Standardisation per channel, fitted on the rows' present values."""
+    filled = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
+    return Scaler.fit(filled.astype(np.float32), "standard")
