@@ -14,8 +14,9 @@ quality (held-out MSE vs PCA after a fixed number of epochs, 2-D k-NN), anomaly 
 aekit against nine classic methods), denoising (PSNR vs the seed network), inference (rows/s
 and peak memory on 1M rows), profile (where the loop's time goes, and an ablation of its
 choices) and tables (column roles: planted night-time orders and NAB's taxi counts, timestamp
-as calendar inputs vs as raw categories vs left out) and threads (aekit demo and an MNIST
-epoch, idle and beside a busy process, torch's thread count vs aekit's choice).
+as calendar inputs vs as raw categories vs left out), threads (aekit demo and an MNIST
+epoch, idle and beside a busy process, torch's thread count vs aekit's choice) and
+timeseries (SKAB's protocol, NAB's VUS-PR, throughput on 1M timestamps).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ SECTIONS = (
     "profile",
     "tables",
     "threads",
+    "timeseries",
 )
 QUICK_ADBENCH = ("14_glass", "42_WBC", "18_Ionosphere")
 
@@ -141,6 +143,12 @@ def run_threads(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
     return threads.run(data, rounds=1 if quick else max(1, repeats))
 
 
+def run_timeseries(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import timeseries
+
+    return timeseries.run(data / "timeseries", quick=quick)
+
+
 RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
     "speed": run_speed,
     "quality": run_quality,
@@ -151,6 +159,7 @@ RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
     "profile": run_profile,
     "tables": run_tables,
     "threads": run_threads,
+    "timeseries": run_timeseries,
 }
 
 
@@ -229,6 +238,10 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
         import large_table
 
         out.append(large_table.bar(results["large_table"]))
+    if "timeseries" in results:
+        import timeseries
+
+        out += timeseries.bars(results["timeseries"])
     if "quality" in results:
         worse = [
             f"{kind} at latent {row['latent']}"
@@ -403,6 +416,7 @@ def markdown(report: dict[str, Any]) -> str:
         "profile": ("Where the training time goes", "loop_profile"),
         "tables": ("Tables as people have them: column roles", "tables"),
         "threads": ("Threads on a shared machine", "threads"),
+        "timeseries": ("Time series: SKAB and NAB", "timeseries"),
     }
     for name in SECTIONS:
         if name not in report["results"]:

@@ -242,3 +242,28 @@ def test_large_table_hides_its_anomalies_in_the_columns_dependence() -> None:
     bar = large.bar(result)
     assert not bar["pass"]  # a small table never passes the 600k-row bar
     assert "20,000 rows" in bar["measured"]
+
+
+def test_timeseries_bench_compares_aekit_with_the_windowed_references(timeseries_dir: Path) -> None:
+    bench = _bench_script("timeseries")
+    experiments = bench.skab_experiments(timeseries_dir)
+    assert len(experiments) == 34 and all(len(y) == len(f) for _, f, y in experiments)
+    series = bench.nab_series(timeseries_dir)
+    assert len(series) == 13 and all(0 < y.mean() < 0.5 for _, _, y in series)
+    # a reference scores each timestamp by the window centred on it
+    ramp = np.arange(20.0)[:, None]
+    centre = bench.centred_window_scores(ramp, 5, lambda train, every: every[:, 2])
+    np.testing.assert_allclose(centre, (ramp[:, 0] - ramp.mean()) / ramp.std())
+    skab = bench.run_skab(timeseries_dir, limit=2)
+    assert skab["experiments"] == 2 and set(skab["methods"]) == {"aekit", "IsolationForest", "PCA"}
+    assert all(0 <= m["f1"] <= 1 and 0 <= m["far"] <= 100 for m in skab["methods"].values())
+    speed = bench.run_speed(timeseries_dir, n_rows=20_000)
+    assert speed["aekit"]["score_rows_per_s"] > 0 and speed["channels"] == 8
+    nab = {
+        "series": {},
+        "mean_vus_pr": dict.fromkeys(("aekit", "aekit causal", "IsolationForest", "PCA"), 0.3),
+    }
+    result = {"skab": skab, "nab": nab | {"seconds": {}}, "speed": speed}
+    verdicts = bench.bars(result)
+    assert not verdicts[0]["pass"]  # two experiments never pass the 34-experiment bar
+    assert "SKAB" in bench.markdown(result)
