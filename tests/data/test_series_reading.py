@@ -24,8 +24,11 @@ def test_arrays_frames_and_series_are_read_with_their_channels_and_times() -> No
     assert series.labels(np.array([0, 3])) == [times[0], times[3]]
     named = read_series(pd.Series([1.0, 2.0], name="load"))
     assert named.channels == ["load"]
+    # clock changes: a repeated timestamp, and daylight saving's hour back (NAB has both)
     repeated = pd.to_datetime(["2024-03-31 02:00", "2024-03-31 02:00", "2024-03-31 03:00"])
     assert read_series(pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=repeated)).n_timestamps == 3
+    back = pd.to_datetime(["2024-10-27 02:55", "2024-10-27 02:00", "2024-10-27 02:05"])
+    assert read_series(pd.DataFrame({"a": [1.0, 2.0, 3.0]}, index=back)).n_timestamps == 3
 
 
 def test_a_time_column_labels_the_rows_and_is_not_a_channel(skab_experiment) -> None:
@@ -46,7 +49,9 @@ def test_a_time_column_labels_the_rows_and_is_not_a_channel(skab_experiment) -> 
         (pd.DataFrame({"a": [1.0, 2.0], "b": [np.nan, np.nan]}), r"channel 'b' has no values"),
         (pd.DataFrame({"a": []}, dtype=float), "empty series"),
         (
-            pd.DataFrame({"a": [1.0, 2.0]}, index=pd.to_datetime(["2024-01-02", "2024-01-01"])),
+            pd.DataFrame(
+                {"a": [1.0, 2.0]}, index=pd.to_datetime(["2024-01-02 00:00", "2024-01-01 22:00"])
+            ),
             r"timestamps must not go back: row 1 .* comes before row 0",
         ),
         (

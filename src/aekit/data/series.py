@@ -4,7 +4,8 @@
 a pandas Series, or a DataFrame whose rows are timestamps: its index when it is a
 ``DatetimeIndex``, or the column named by ``time_column``; every other column is a channel
 and must be numeric. Rows are taken in the order given, one step each; timestamps, where
-there are any, must not go back (a repeated one, as a clock change gives, is a step too).
+there are any, must not go back, but for a clock change (daylight saving: up to an hour
+back, or a repeated timestamp), which is a step like any other.
 Missing values (NaN, None) are kept here and filled by ``fill_gaps``; infinite values,
 text and channels with no value at all are refused, each with an error that names the
 column.
@@ -19,6 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from aekit.exceptions import InputError
+
+CLOCK_CHANGE = np.timedelta64(1, "h")  # how far timestamps may go back: daylight saving
 
 
 @dataclass(frozen=True)
@@ -147,10 +150,15 @@ def _check_increasing(times: Any) -> None:
     if times.hasnans:
         row = int(np.flatnonzero(np.asarray(times.isna()))[0])
         raise InputError(f"the time label of row {row} is missing")
-    if times.is_monotonic_increasing:  # a repeated timestamp (a clock change) is a step too
+    if times.is_monotonic_increasing:
         return
     order = np.asarray(times)
-    row = int(np.flatnonzero(order[1:] < order[:-1])[0]) + 1
+    steps = order[1:] - order[:-1]
+    dated = np.issubdtype(order.dtype, np.datetime64)  # a clock change may go back an hour
+    back = steps < -CLOCK_CHANGE if dated else steps < 0
+    if not back.any():
+        return
+    row = int(np.flatnonzero(back)[0]) + 1
     raise InputError(
         f"timestamps must not go back: row {row} ({order[row]}) comes before row {row - 1} "
         f"({order[row - 1]}); sort the series first"
