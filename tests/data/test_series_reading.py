@@ -39,6 +39,8 @@ def test_a_time_column_labels_the_rows_and_is_not_a_channel(skab_experiment) -> 
     assert series.labels(np.array([0]))[0] == frame.index[0]
     with pytest.raises(InputError, match=r"column 'datetime' is not numeric: row 0 .*time_column"):
         read_series(text)
+    counter = read_series(pd.DataFrame({"t": ["1", "2"], "a": [1.0, 2.0]}), time_column="t")
+    assert list(counter.times) == [1, 2]  # a counter written as text
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,14 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from aekit.cli.options import add_estimator_options, detector_only, given_params, split_for_detector
+from aekit.cli.options import (
+    add_estimator_options,
+    autoencoder_params,
+    detector_params,
+    given_params,
+    not_taken,
+    split_for_detector,
+)
 
 EPILOG = {
     "fit": "example:\n  aekit fit transactions.csv -o model.safetensors --latent-dim 4\n"
@@ -103,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="train an AnomalyDetector (an ensemble of autoencoders, with thresholds and "
         "p-values); the model options then set each member, from the detector's tuned "
         "defaults",
+    )
+    fit.add_argument(
+        "--time-series",
+        action="store_true",
+        help="train a TimeSeriesDetector: DATA's rows are timestamps, its columns channels "
+        "(name the time column with --time-column); scores, p-values and flags per timestamp",
     )
     fit.add_argument("--checkpoint", help="write the training state here as it goes")
     fit.add_argument(
@@ -260,12 +273,18 @@ def _estimator(args: argparse.Namespace) -> Any:
 
     given = given_params(args)
     verbose = 0 if args.quiet else 1
+    if args.time_series:
+        if args.detector:
+            raise UserError("--time-series trains a detector of its own; drop --detector")
+        from aekit.cli.series import series_estimator
+
+        return series_estimator(given, verbose)
+    taking = (autoencoder_params(), detector_params()) if args.detector else (autoencoder_params(),)
+    refused = not_taken(given, *taking)
+    if refused:
+        needed = "--time-series" if args.detector else "--detector or --time-series"
+        raise UserError(f"{', '.join(refused)} {'needs' if len(refused) == 1 else 'need'} {needed}")
     if not args.detector:
-        refused = detector_only(given)
-        if refused:
-            raise UserError(
-                f"{', '.join(refused)} {'needs' if len(refused) == 1 else 'need'} --detector"
-            )
         return aekit.Autoencoder(**given, verbose=verbose)
     own, member = split_for_detector(given)
     detector = aekit.AnomalyDetector(**own, verbose=verbose)
@@ -277,6 +296,10 @@ def _estimator(args: argparse.Namespace) -> Any:
 def _fit_summary(model: Any, args: argparse.Namespace, n_rows: int) -> tuple[str, str] | None:
     """What ``aekit fit`` says it trained, and what it saved if it was interrupted; None
     when nothing was trained."""
+    if _is_series(model):
+        from aekit.cli.series import fit_summary
+
+        return fit_summary(model, n_rows)
     if _is_detector(model):
         members = model.estimators_
         if not members:
@@ -376,6 +399,13 @@ def _score_table(model: Any, X: Any) -> tuple[list[str], Any]:
 def cmd_score(args: argparse.Namespace) -> None:
     import numpy as np
 
+    if Path(args.model).is_file():
+        model = _load(args.model)
+        if _is_series(model):
+            from aekit.cli.series import score_series
+
+            return score_series(args, model)
+
     if _streams(args):
         model = _checked_model(args)
         detector, flagged = _is_detector(model), [0]
@@ -440,21 +470,39 @@ def cmd_info(args: argparse.Namespace) -> None:
         "file_bytes": Path(args.model).stat().st_size,
         "estimator": type(model).__name__,
     }
+    series = _is_series(model)
+    if series:  # its own state, then its detector of windows'
+        summary["series"] = {
+            "window": model.window_,
+            "window_rule": model.window,
+            "channels": model.channels_,
+            "scoring": model.scoring,
+            "time_column": model.time_column,
+            "timestamps_seen": len(model.training_scores_),
+            "calibration_blocks": model.calibration_blocks_,
+        }
+        summary["threshold"] = {
+            "anomaly_score_above": model.threshold_,
+            "rule": model.threshold_rule,
+        }
+        model = model.detector_
     detector = _is_detector(model)
     if detector:
         summary["detector"] = {
             k: v for k, v in model.get_params(deep=False).items() if k != "estimator"
         }
         summary["members"] = len(model.estimators_)
-        summary["rows_per_member"] = model.max_samples_
-        summary["rows_seen"] = {
+        unit = "windows" if series else "rows"
+        summary[f"{unit}_per_member"] = model.max_samples_
+        summary[f"{unit}_seen"] = {
             "training": len(model.training_scores_) - len(model.calibration_scores_),
             "calibration": len(model.calibration_scores_),
         }
-        summary["threshold"] = {
-            "anomaly_score_above": model.threshold_,
-            "rule": model.threshold_rule,
-        }
+        if not series:
+            summary["threshold"] = {
+                "anomaly_score_above": model.threshold_,
+                "rule": model.threshold_rule,
+            }
     network = model.estimators_[0] if detector else model
     summary |= _network_summary(network)
     if detector:
@@ -465,7 +513,8 @@ def cmd_info(args: argparse.Namespace) -> None:
     if args.json:
         print(json.dumps(summary, indent=2, default=str))
         return
-    sections = {k: summary.pop(k) for k in ("detector", "config", "training") if k in summary}
+    titles = ("series", "detector", "config", "training")
+    sections = {k: summary.pop(k) for k in titles if k in summary}
     summary.pop("columns", None)
     for key, value in summary.items():
         print(f"{key:14s} {value}")
@@ -598,6 +647,10 @@ def _model_and_data(args: argparse.Namespace, command: str | None = None) -> tup
     if command is not None:
         _autoencoder(model, command)
     return model, read_data(args.data, key=args.key, options=_read_options(args))
+
+
+def _is_series(model: Any) -> bool:
+    return type(model).__name__ == "TimeSeriesDetector"
 
 
 def _is_detector(model: Any) -> bool:

@@ -11,7 +11,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from aekit.estimators.parameters import AnomalyDetectorParams, AutoencoderParams
+from aekit.estimators.parameters import (
+    AnomalyDetectorParams,
+    AutoencoderParams,
+    TimeSeriesDetectorParams,
+)
 from aekit.params import Flag, Param, Settings, parameters
 
 
@@ -23,15 +27,31 @@ def detector_params() -> dict[str, Param]:
     return parameters(AnomalyDetectorParams)
 
 
+def series_params() -> dict[str, Param]:
+    return parameters(TimeSeriesDetectorParams)
+
+
 def add_estimator_options(parser: argparse.ArgumentParser) -> None:
-    """Add an option for every parameter the command line exposes, in two groups: the
-    network's (for ``--detector``, each member's) and the detector's own."""
+    """Add an option for every parameter the command line exposes, in three groups: the
+    network's (for ``--detector`` or ``--time-series``, each member's), the detector's own,
+    and the series detector's own."""
     network = parser.add_argument_group(
-        "model and training (Autoencoder parameters; with --detector, each member's)"
+        "model and training (Autoencoder parameters; with --detector or --time-series, each "
+        "member's)"
     )
-    detector = parser.add_argument_group("detector (AnomalyDetector parameters; need --detector)")
+    detector = parser.add_argument_group(
+        "detector (AnomalyDetector parameters; need --detector or --time-series)"
+    )
+    series = parser.add_argument_group(
+        "time series (TimeSeriesDetector parameters; need --time-series)"
+    )
     added: set[str] = set()
-    for group, declared in ((network, autoencoder_params()), (detector, detector_params())):
+    groups = (
+        (network, autoencoder_params()),
+        (detector, detector_params()),
+        (series, series_params()),
+    )
+    for group, declared in groups:
         for p in declared.values():
             if p.cli and p.name not in added:  # random_state is both: one option
                 _add_option(group, p)
@@ -71,7 +91,8 @@ def _converter(p: Param) -> Any:
 
 def given_params(args: argparse.Namespace) -> dict[str, Any]:
     """The estimator parameters the user typed, by name (settings merged into one dict)."""
-    names = set(autoencoder_params()) | set(detector_params())
+    declared = autoencoder_params() | detector_params() | series_params()
+    names = {name for name, p in declared.items() if p.cli}
     given = {name: value for name, value in vars(args).items() if name in names}
     if "model_params" in given:  # "--model-param none" alone: the kind's defaults
         settings = [setting for setting in given["model_params"] if setting is not None]
@@ -87,8 +108,8 @@ def split_for_detector(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
     return own, member
 
 
-def detector_only(given: dict[str, Any]) -> list[str]:
-    """Options given that only a detector takes, as the user typed them."""
-    network = autoencoder_params()
-    declared = detector_params()
-    return [declared[k].flags[0] for k in given if k in declared and k not in network]
+def not_taken(given: dict[str, Any], *taking: dict[str, Param]) -> list[str]:
+    """Options given that none of the ``taking`` estimators' declarations take, as the
+    user typed them."""
+    every = autoencoder_params() | detector_params() | series_params()
+    return [every[k].flags[0] for k in given if not any(k in d for d in taking)]

@@ -366,15 +366,18 @@ def map_table(
     options: ReadOptions | None = None,
     quiet: bool = True,
     label: str = "",
+    finish: Callable[[], tuple[list[str], Any]] | None = None,
 ) -> int:
     """Write ``fn(chunk)`` for every chunk of the table ``source`` to ``output``.
 
-    ``fn`` returns (column names, 2-D array). Parquet or CSV by ``output``'s extension,
-    written to a hidden temporary file of its own renamed into place at the end: a failure
-    leaves no output, and two writers of one path leave one of their complete outputs.
-    Returns the number of rows written.
+    ``fn`` returns (column names, 2-D array or DataFrame); it may return fewer rows than
+    the chunk holds, and ``finish()``, called after the last chunk, the rows it held back
+    (a series scored offline settles each row a window later). Parquet or CSV by
+    ``output``'s extension, written to a hidden temporary file of its own renamed into
+    place at the end: a failure leaves no output, and two writers of one path leave one of
+    their complete outputs.
+    Returns the number of rows read.
     """
-    import pyarrow as pa
     from tqdm.auto import tqdm
 
     output = Path(output).expanduser()
@@ -399,15 +402,11 @@ def map_table(
         with atomic_path(output) as partial, tqdm(total=total, disable=quiet, **bar_options) as bar:
             for k, frame in enumerate(frames):
                 names, values = first_result if k == 0 else apply(frame, n_rows)
-                if hasattr(values, "columns"):  # a table model's reconstruction: typed columns
-                    table = pa.Table.from_pandas(values, preserve_index=False)
-                else:
-                    table = pa.table({n: values[:, i] for i, n in enumerate(names)})
-                if writer is None:
-                    writer = _writer(partial, output, table.schema)
-                writer.write_table(table)
+                writer = _write_part(writer, partial, output, names, values)
                 n_rows += len(frame)
                 bar.update(len(frame))
+            if finish is not None:
+                writer = _write_part(writer, partial, output, *finish())
             writer.close()
             writer = None
     except BaseException:
@@ -415,6 +414,20 @@ def map_table(
             writer.close()
         raise
     return n_rows
+
+
+def _write_part(writer: Any, partial: Path, output: Path, names: list[str], values: Any) -> Any:
+    """Append one part to the output (opening its writer on the first); the writer."""
+    import pyarrow as pa
+
+    if hasattr(values, "columns"):  # typed columns: a table model's, a series' scores
+        table = pa.Table.from_pandas(values, preserve_index=False)
+    else:
+        table = pa.table({n: values[:, i] for i, n in enumerate(names)})
+    if writer is None:
+        writer = _writer(partial, output, table.schema)
+    writer.write_table(table)
+    return writer
 
 
 def _writer(path: Path, output: Path, schema: Any) -> Any:

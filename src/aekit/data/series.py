@@ -57,9 +57,14 @@ class SeriesData:
         return [int(r) for r in rows]
 
 
-def read_series(X: Any, *, time_column: str | None = None) -> SeriesData:
-    """``X`` as a ``SeriesData``; ``InputError`` naming what is wrong with it."""
+def read_series(
+    X: Any, *, time_column: str | None = None, ignore: list[str] | None = None
+) -> SeriesData:
+    """``X`` as a ``SeriesData``, leaving out the DataFrame columns in ``ignore``;
+    ``InputError`` naming what is wrong with it."""
     if hasattr(X, "columns") and hasattr(X, "index"):
+        if ignore:
+            X = X.drop(columns=[c for c in ignore if c in X.columns])
         return _read_frame(X, time_column)
     if time_column is not None:
         raise InputError(
@@ -118,6 +123,9 @@ def _as_times(column: Any, name: str) -> Any:
 
     if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
         return column.to_numpy()
+    numbers = pd.to_numeric(column, errors="coerce")  # counters written as text
+    if numbers.notna().all():
+        return numbers.to_numpy()
     try:
         return pd.to_datetime(column).to_numpy()
     except (ValueError, TypeError) as error:

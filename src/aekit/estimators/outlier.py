@@ -32,6 +32,7 @@ from aekit.estimators.thresholds import (
     check_calibration_size,
     check_one_rule,
     conformal_pvalues,
+    rule_text,
     threshold,
 )
 from aekit.models import BaseAE
@@ -884,9 +885,7 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
     @property
     def threshold_rule(self) -> str:
         """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
-        if self.false_positive_rate is not None:
-            return f"false_positive_rate={self.false_positive_rate}"
-        return f"contamination={self.contamination}"
+        return rule_text(self.contamination, self.false_positive_rate)
 
     @property
     def threshold_(self) -> float:

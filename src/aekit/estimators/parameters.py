@@ -328,6 +328,12 @@ class TimeSeriesDetectorParams(ThresholdParams):
         help="The DataFrame column holding the time (else a DatetimeIndex, if any, labels "
         "the rows); every other column is a channel.",
     )
+    ignore: list[str] | None = param(
+        None,
+        NoneValue(),
+        Names(),
+        help="DataFrame columns that are not channels (labels, keys): left out.",
+    )
     random_state: int | Any | None = param(
         None,
         Seed(),

@@ -21,6 +21,7 @@ from aekit.estimators.thresholds import (
     check_calibration_size,
     check_one_rule,
     conformal_pvalues,
+    rule_text,
     threshold,
 )
 from aekit.exceptions import InputError
@@ -107,7 +108,7 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
 
     # --- fitting -------------------------------------------------------------------------
 
-    def fit(self, X: ArrayLike, y: object = None) -> TimeSeriesDetector:
+    def fit(self, X: ArrayLike, y: object = None, **training: Any) -> TimeSeriesDetector:
         """Learn the windows of the series ``X`` and set the threshold.
 
         Parameters
@@ -115,6 +116,10 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
             The series, mostly normal (see the class docstring).
         y : ignored
+        **training
+            Passed to the detector of windows' ``fit`` (``AnomalyDetector.fit``):
+            ``callbacks``, ``checkpoint``, ``checkpoint_every``, ``resume`` (the same
+            series and parameters give the same windows) and ``stop``.
 
         Returns
         -------
@@ -122,7 +127,7 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         """
         self._validate_params()
         check_one_rule(self.contamination, self.false_positive_rate)
-        series = read_series(X, time_column=self.time_column)
+        series = self._series(X)
         n = series.n_timestamps
         window = self._window_for(series)
         blocks = calibration_blocks(n, window, self.calibration_fraction)
@@ -159,7 +164,9 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
             random_state=self.random_state,
             verbose=self.verbose,
         )
-        self.detector_.fit(sliding(x, window)[starts].reshape(len(starts), -1))
+        self.detector_.fit(sliding(x, window)[starts].reshape(len(starts), -1), **training)
+        if not hasattr(self.detector_, "score_module_"):
+            return self  # stopped before a member finished an epoch: not fitted
         self.calibration_blocks_ = blocks
         scores = self._scores_of_filled(x)[0]
         self.training_scores_ = -scores
@@ -189,10 +196,13 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         check_is_fitted(self, "offset_")
         return SeriesScorer(self, scoring or self.scoring)
 
+    def _series(self, X: Any) -> SeriesData:
+        return read_series(X, time_column=self.time_column, ignore=self.ignore)
+
     def _read(self, X: Any) -> NDArray[np.float32]:
         """``X`` read, checked against the fitted channels, scaled (gaps not yet filled)."""
         check_is_fitted(self, "offset_")
-        series = read_series(X, time_column=self.time_column)
+        series = self._series(X)
         values = series.values
         if series.named and hasattr(self, "feature_names_in_"):
             missing = [c for c in self.channels_ if c not in series.channels]
@@ -255,6 +265,26 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal)."""
         return self.fit(X, **kwargs).predict(X)
 
+    def score_parts(self, X: ArrayLike) -> dict[str, NDArray[Any]]:
+        """Everything ``aekit score`` writes for ``X``, the networks run once.
+
+        Returns
+        -------
+        parts : dict of str to ndarray of shape (n_timestamps,)
+            ``anomaly_score``, ``p_value`` (with calibration blocks) and ``is_anomaly``
+            (bool, as ``predict(X) == -1``).
+        """
+        return self.parts_of(self.anomaly_score(X))
+
+    def parts_of(self, scores: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
+        """``score_parts`` from anomaly scores already computed (by ``scorer``, say)."""
+        check_is_fitted(self, "offset_")
+        parts: dict[str, NDArray[Any]] = {"anomaly_score": scores}
+        if len(self.calibration_scores_):
+            parts["p_value"] = conformal_pvalues(self.calibration_scores_, scores)
+        parts["is_anomaly"] = scores > self.threshold_
+        return parts
+
     def pvalues(self, X: ArrayLike) -> NDArray[np.float64]:
         """Conformal p-values of each timestamp against the calibration blocks' scores
         (small means anomalous; see ``AnomalyDetector.pvalues``).
@@ -282,11 +312,7 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         """
         import pandas as pd
 
-        errors = self._parts(X)[1]
-        total = errors.sum(1, keepdims=True)
-        shares = np.divide(
-            errors, total, out=np.full_like(errors, 1 / errors.shape[1]), where=total > 0
-        )
+        shares = channel_shares(self._parts(X)[1])
         index = X.index if hasattr(X, "index") and hasattr(X, "columns") else None
         return pd.DataFrame(shares, columns=self.channels_, index=index)
 
@@ -304,7 +330,7 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         """
         import pandas as pd
 
-        series = read_series(X, time_column=self.time_column)
+        series = self._series(X)
         scores = self.anomaly_score(X)
         flagged = scores > self.threshold_
         edges = np.diff(np.concatenate([[0], flagged.astype(np.int8), [0]]))
@@ -324,6 +350,11 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
                 "n_timestamps": stops - starts,
             }
         )
+
+    @property
+    def threshold_rule(self) -> str:
+        """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
+        return rule_text(self.contamination, self.false_positive_rate)
 
     @property
     def threshold_(self) -> float:
@@ -475,6 +506,13 @@ class SeriesScorer:
                 score = np.broadcast_to(score[:, None, None], (len(rows), w, 1))
                 out.append(np.concatenate([score, errors], axis=-1))
         return np.concatenate(out)
+
+
+def channel_shares(errors: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Each channel's share of each row's error (equal shares where a row has none)."""
+    total = errors.sum(1, keepdims=True)
+    even = np.full_like(errors, 1 / errors.shape[1])
+    return np.asarray(np.divide(errors, total, out=even, where=total > 0), np.float64)
 
 
 def calibration_blocks(n: int, window: int, fraction: float) -> list[tuple[int, int]]:

@@ -14,6 +14,13 @@ from numpy.typing import NDArray
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 
 
+def rule_text(contamination: Any, false_positive_rate: Any) -> str:
+    """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
+    if false_positive_rate is not None:
+        return f"false_positive_rate={false_positive_rate}"
+    return f"contamination={contamination}"
+
+
 def check_one_rule(contamination: Any, false_positive_rate: Any) -> None:
     """At most one of the two rules may be given."""
     if false_positive_rate is not None and contamination != "auto":

@@ -1,0 +1,122 @@
+"""``aekit fit --time-series`` and scoring a series from the command line, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from cli_helpers import aekit
+
+import aekit as library
+
+SKAB_FILE = "skab/valve1/0.csv"
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory, timeseries_dir: Path) -> Path:
+    folder = tmp_path_factory.mktemp("series")
+    (folder / "experiment.csv").write_bytes((timeseries_dir / SKAB_FILE).read_bytes())
+    aekit(
+        "fit",
+        "experiment.csv",
+        "-o",
+        "series.safetensors",
+        "--time-series",
+        "--time-column",
+        "datetime",
+        "--ignore",
+        "anomaly,changepoint",
+        "--window",
+        "12",
+        "--n-estimators",
+        "3",
+        "--max-epochs",
+        "4",
+        "--seed",
+        "0",
+        "--quiet",
+        cwd=folder,
+    )
+    return folder
+
+
+def test_fit_builds_the_series_detector_the_options_ask_for(workdir: Path) -> None:
+    model = library.load(workdir / "series.safetensors")
+    assert isinstance(model, library.TimeSeriesDetector)
+    assert model.window_ == 12 and model.time_column == "datetime"
+    assert model.ignore == ["anomaly", "changepoint"] and len(model.channels_) == 8
+    assert model.detector_.n_estimators == 3
+    assert model.detector_.estimators_[0].max_epochs == 4
+    info = json.loads(aekit("info", "series.safetensors", "--json", cwd=workdir).stdout)
+    assert info["series"]["window"] == 12 and info["series"]["channels"] == model.channels_
+    assert info["threshold"]["rule"] == "contamination=auto" and info["members"] == 3
+
+
+def test_score_writes_one_row_per_timestamp_with_the_librarys_scores(workdir: Path) -> None:
+    result = aekit(
+        "score",
+        "series.safetensors",
+        "experiment.csv",
+        "-o",
+        "scores.csv",
+        "--explain",
+        cwd=workdir,
+    )
+    assert "timestamps flagged as anomalies" in result.stdout
+    scores = pd.read_csv(workdir / "scores.csv")
+    data = pd.read_csv(workdir / "experiment.csv", sep=";")
+    assert list(scores.columns[:4]) == ["datetime", "anomaly_score", "p_value", "is_anomaly"]
+    assert len(scores) == len(data) and (scores["datetime"] == data["datetime"]).all()
+    model = library.load(workdir / "series.safetensors")
+    parts = model.score_parts(data)
+    np.testing.assert_allclose(scores["anomaly_score"], parts["anomaly_score"], rtol=1e-12)
+    np.testing.assert_allclose(scores["p_value"], parts["p_value"])
+    np.testing.assert_array_equal(scores["is_anomaly"], parts["is_anomaly"])
+    shares = scores[[c for c in scores.columns if c.startswith("share:")]]
+    assert len(shares.columns) == 8
+    np.testing.assert_allclose(shares.sum(axis=1), 1.0)
+
+
+def test_a_parquet_series_larger_than_a_chunk_streams_with_the_scores_of_the_whole(
+    workdir: Path, timeseries_dir: Path
+) -> None:
+    free = pd.read_csv(timeseries_dir / "skab" / "anomaly-free" / "anomaly-free.csv", sep=";")
+    rows = 70_000  # more than one chunk of 65,536 rows
+    long = pd.DataFrame(np.resize(free.drop(columns="datetime").to_numpy(), (rows, 8)))
+    long.columns = free.columns[1:]
+    times = pd.date_range("2020-02-08 13:30:47", periods=rows, freq="1s")
+    long.insert(0, "datetime", times.astype(str))
+    long.to_parquet(workdir / "long.parquet")
+    aekit("score", "series.safetensors", "long.parquet", "-o", "long.parquet.csv", cwd=workdir)
+    streamed = pd.read_csv(workdir / "long.parquet.csv")
+    assert len(streamed) == rows and (streamed["datetime"] == times.astype(str)).all()
+    model = library.load(workdir / "series.safetensors")
+    whole = model.anomaly_score(long)
+    np.testing.assert_allclose(streamed["anomaly_score"], whole, rtol=1e-10)
+
+
+def test_series_options_need_time_series_and_exclude_detector(workdir: Path) -> None:
+    alone = aekit(
+        "fit", "experiment.csv", "-o", "x.safetensors", "--window", "8", cwd=workdir, check=False
+    )
+    assert alone.returncode != 0 and "--window needs --detector or --time-series" in alone.stderr
+    both = aekit(
+        "fit",
+        "experiment.csv",
+        "-o",
+        "x.safetensors",
+        "--time-series",
+        "--detector",
+        cwd=workdir,
+        check=False,
+    )
+    assert both.returncode != 0 and "drop --detector" in both.stderr
+    text = aekit(
+        "fit", "experiment.csv", "-o", "x.safetensors", "--time-series", cwd=workdir, check=False
+    )
+    assert text.returncode != 0 and "column 'datetime' is not numeric" in text.stderr
+    assert "time_column='datetime'" in text.stderr
+    assert not (workdir / "x.safetensors").exists()
