@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from aekit.estimators.autoencoder import Autoencoder
     from aekit.estimators.outlier import AnomalyDetector
     from aekit.estimators.series import TimeSeriesDetector
+    from aekit.estimators.series_autoencoder import TimeSeriesAutoencoder
     from aekit.io.model_file import load, save
     from aekit.models import list_models
     from aekit.reporting import report
@@ -22,6 +23,7 @@ _LAZY = {
     "Autoencoder": "aekit.estimators.autoencoder",
     "AnomalyDetector": "aekit.estimators.outlier",
     "TimeSeriesDetector": "aekit.estimators.series",
+    "TimeSeriesAutoencoder": "aekit.estimators.series_autoencoder",
     "load": "aekit.io.model_file",
     "save": "aekit.io.model_file",
     "list_models": "aekit.models",
@@ -37,6 +39,7 @@ __all__ = [
     "AnomalyDetector",
     "Autoencoder",
     "ReadOptions",
+    "TimeSeriesAutoencoder",
     "TimeSeriesDetector",
     "__version__",
     "datasets",

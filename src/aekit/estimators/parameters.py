@@ -286,21 +286,9 @@ class AnomalyDetectorParams(ThresholdParams):
 
 
 @declare_params
-class TimeSeriesDetectorParams(ThresholdParams):
-    """The parameters of ``aekit.TimeSeriesDetector``; those of the detector of windows are
-    ``detector``'s."""
+class WindowParams(DeclaredParams):
+    """How the series estimators cut and read a series."""
 
-    detector: Any | None = param(
-        None,
-        NoneValue(),
-        Instance("aekit.estimators.outlier.AnomalyDetector"),
-        help="The AnomalyDetector of windows, cloned and fitted on the series' windows (its "
-        "own threshold and calibration split are not used: the series is calibrated on held-"
-        "out blocks of time). None: TimeSeriesDetector.default_detector(). Its parameters "
-        "are reached as detector__NAME, the members' as detector__estimator__NAME.",
-        cli=False,
-        kw_only=False,
-    )
     window: int | str = param(
         "auto",
         Choice("auto"),
@@ -313,13 +301,6 @@ class TimeSeriesDetectorParams(ThresholdParams):
         1,
         Number(int, 1),
         help="Rows between the starts of training windows (scoring uses every window).",
-    )
-    scoring: str = param(
-        "offline",
-        Choice("offline", "causal"),
-        help='How a timestamp is scored: "offline" averages every window that covers it; '
-        '"causal" reads the window that ends at it, so the score at t uses data up to t '
-        "only (a live feed). The threshold is calibrated for this mode.",
     )
     time_column: str | None = param(
         None,
@@ -334,6 +315,31 @@ class TimeSeriesDetectorParams(ThresholdParams):
         Names(),
         help="DataFrame columns that are not channels (labels, keys): left out.",
     )
+
+
+@declare_params
+class TimeSeriesDetectorParams(ThresholdParams, WindowParams):
+    """The parameters of ``aekit.TimeSeriesDetector``; those of the detector of windows are
+    ``detector``'s."""
+
+    detector: Any | None = param(
+        None,
+        NoneValue(),
+        Instance("aekit.estimators.outlier.AnomalyDetector"),
+        help="The AnomalyDetector of windows, cloned and fitted on the series' windows (its "
+        "own threshold and calibration split are not used: the series is calibrated on held-"
+        "out blocks of time). None: TimeSeriesDetector.default_detector(). Its parameters "
+        "are reached as detector__NAME, the members' as detector__estimator__NAME.",
+        cli=False,
+        kw_only=False,
+    )
+    scoring: str = param(
+        "offline",
+        Choice("offline", "causal"),
+        help='How a timestamp is scored: "offline" averages every window that covers it; '
+        '"causal" reads the window that ends at it, so the score at t uses data up to t '
+        "only (a live feed). The threshold is calibrated for this mode.",
+    )
     random_state: int | Any | None = param(
         None,
         Seed(),
@@ -341,3 +347,27 @@ class TimeSeriesDetectorParams(ThresholdParams):
         aliases=("--seed",),
     )
     verbose: int = param(0, Verbosity(), help="1 reports the windows and the fit.", cli=False)
+
+
+@declare_params
+class TimeSeriesAutoencoderParams(WindowParams):
+    """The parameters of ``aekit.TimeSeriesAutoencoder``; its network's are ``estimator``'s."""
+
+    estimator: Any | None = param(
+        None,
+        NoneValue(),
+        Instance("aekit.estimators.autoencoder.Autoencoder"),
+        help="The Autoencoder cloned and fitted on the series' windows. None: "
+        "TimeSeriesAutoencoder.default_estimator() (Autoencoder's defaults, no scaling of "
+        "its own: the series is scaled per channel). Its parameters are reached as "
+        "estimator__NAME; noise= makes it a denoiser.",
+        cli=False,
+        kw_only=False,
+    )
+    random_state: int | Any | None = param(
+        None,
+        Seed(),
+        help="Seeds the network: the same integer gives bit-identical results on CPU.",
+        aliases=("--seed",),
+    )
+    verbose: int = param(0, Verbosity(), help="1 shows a progress bar over the epochs.", cli=False)

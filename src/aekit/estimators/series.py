@@ -13,8 +13,9 @@ from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.scaling import Scaler
-from aekit.data.series import SeriesData, fill_gaps, read_series
-from aekit.data.windows import CoverMean, auto_window, causal_padding, sliding
+from aekit.data.series import fill_gaps
+from aekit.data.windows import CoverMean, causal_padding, sliding
+from aekit.estimators._series import SeriesInputs
 from aekit.estimators.outlier import AnomalyDetector
 from aekit.estimators.parameters import TimeSeriesDetectorParams
 from aekit.estimators.thresholds import (
@@ -30,7 +31,7 @@ MAX_CALIBRATION_BLOCKS = 5  # held-out blocks of time, spread over the series
 WINDOW_VALUES_PER_BATCH = 1 << 21  # window values scored at once: bounded memory
 
 
-class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
+class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
     """Anomaly detection on a series, one score per timestamp.
 
     The series (a 1-D array, an ``(n_timestamps, n_channels)`` array or a DataFrame: see
@@ -141,13 +142,7 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
                 float(self.false_positive_rate),
                 f"calibration_fraction={self.calibration_fraction} of {n} timestamps",
             )
-        self.window_ = window
-        self.channels_ = series.channels
-        self.n_features_in_ = series.n_channels
-        if series.named:
-            self.feature_names_in_ = np.asarray(series.channels, dtype=object)
-        self.scaler_ = _channel_scaler(series.values[~held_out])
-        x = fill_gaps(self.scaler_.transform(series.values.astype(np.float32)))
+        x = self._fit_inputs(series, window, series.values[~held_out])
         starts = training_starts(n, window, int(self.stride), blocks)
         if self.verbose:
             print(
@@ -176,17 +171,6 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         )
         return self
 
-    def _window_for(self, series: SeriesData) -> int:
-        """``window`` resolved for this series; a series shorter than it is refused."""
-        n = series.n_timestamps
-        window = auto_window(series.values) if self.window == "auto" else int(self.window)
-        if n < window + 1:
-            raise InputError(
-                f"X has {n} timestamps; window={window} needs more than one window of them "
-                f"(give a longer series or a smaller window)"
-            )
-        return window
-
     # --- scoring -------------------------------------------------------------------------
 
     def scorer(self, scoring: str | None = None) -> SeriesScorer:
@@ -195,29 +179,6 @@ class TimeSeriesDetector(TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
         ``finish()`` the rest. The pieces' scores, joined, equal the whole series'."""
         check_is_fitted(self, "offset_")
         return SeriesScorer(self, scoring or self.scoring)
-
-    def _series(self, X: Any) -> SeriesData:
-        return read_series(X, time_column=self.time_column, ignore=self.ignore)
-
-    def _read(self, X: Any) -> NDArray[np.float32]:
-        """``X`` read, checked against the fitted channels, scaled (gaps not yet filled)."""
-        check_is_fitted(self, "offset_")
-        series = self._series(X)
-        values = series.values
-        if series.named and hasattr(self, "feature_names_in_"):
-            missing = [c for c in self.channels_ if c not in series.channels]
-            if missing:
-                raise InputError(
-                    f"X lacks the channel(s) {', '.join(map(repr, missing))} the detector "
-                    f"was fitted on"
-                )
-            values = values[:, [series.channels.index(c) for c in self.channels_]]
-        elif series.n_channels != self.n_features_in_:
-            raise InputError(
-                f"X has {series.n_channels} channel(s); the detector was fitted on "
-                f"{self.n_features_in_}"
-            )
-        return self.scaler_.transform(values.astype(np.float32))
 
     def _scores_of_filled(
         self, x: NDArray[np.float32], scoring: str | None = None
@@ -539,9 +500,3 @@ def training_starts(
     for start, stop in blocks:  # a window [s, s + window) touches [start, stop)
         keep &= (starts + window <= start) | (starts >= stop)
     return starts[keep]
-
-
-def _channel_scaler(values: NDArray[np.float64]) -> Scaler:
-    """Standardisation per channel, fitted on the rows' present values."""
-    filled = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
-    return Scaler.fit(filled.astype(np.float32), "standard")

@@ -43,6 +43,7 @@ ESTIMATORS = {
     "Autoencoder": "aekit.estimators.autoencoder",
     "AnomalyDetector": "aekit.estimators.outlier",
     "TimeSeriesDetector": "aekit.estimators.series",
+    "TimeSeriesAutoencoder": "aekit.estimators.series_autoencoder",
 }
 
 

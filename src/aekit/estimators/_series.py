@@ -1,0 +1,82 @@
+"""What the series estimators share: reading a series, checking it against the channels
+they were fitted on, the window, and per-channel scaling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.utils.validation import check_is_fitted
+
+from aekit.data.scaling import Scaler
+from aekit.data.series import SeriesData, fill_gaps, read_series
+from aekit.data.windows import auto_window
+from aekit.exceptions import InputError
+
+
+class SeriesInputs:
+    """A mixin for estimators that declare ``window``, ``time_column`` and ``ignore``; it
+    sets ``window_``, ``channels_``, ``n_features_in_`` (``feature_names_in_`` for named
+    channels) and ``scaler_``."""
+
+    window: int | str
+    time_column: str | None
+    ignore: list[str] | None
+    window_: int
+    channels_: list[str]
+    n_features_in_: int
+    scaler_: Scaler
+
+    def _series(self, X: Any) -> SeriesData:
+        return read_series(X, time_column=self.time_column, ignore=self.ignore)
+
+    def _window_for(self, series: SeriesData) -> int:
+        """``window`` resolved for this series; a series shorter than it is refused."""
+        n = series.n_timestamps
+        window = auto_window(series.values) if self.window == "auto" else int(self.window)
+        if n < window + 1:
+            raise InputError(
+                f"X has {n} timestamps; window={window} needs more than one window of them "
+                f"(give a longer series or a smaller window)"
+            )
+        return window
+
+    def _fit_inputs(
+        self, series: SeriesData, window: int, training: NDArray[np.float64]
+    ) -> NDArray[np.float32]:
+        """Take the series' channels and ``window``, fit the scaling on the ``training``
+        rows; return the whole series scaled, its gaps filled."""
+        self.window_ = window
+        self.channels_ = series.channels
+        self.n_features_in_ = series.n_channels
+        if series.named:
+            self.feature_names_in_ = np.asarray(series.channels, dtype=object)
+        self.scaler_ = _channel_scaler(training)
+        return fill_gaps(self.scaler_.transform(series.values.astype(np.float32)))
+
+    def _read(self, X: Any) -> NDArray[np.float32]:
+        """``X`` read, checked against the fitted channels, scaled (gaps not yet filled)."""
+        check_is_fitted(self, "scaler_")
+        series = self._series(X)
+        values = series.values
+        if series.named and hasattr(self, "feature_names_in_"):
+            missing = [c for c in self.channels_ if c not in series.channels]
+            if missing:
+                raise InputError(
+                    f"X lacks the channel(s) {', '.join(map(repr, missing))} the estimator "
+                    f"was fitted on"
+                )
+            values = values[:, [series.channels.index(c) for c in self.channels_]]
+        elif series.n_channels != self.n_features_in_:
+            raise InputError(
+                f"X has {series.n_channels} channel(s); the model was fitted on "
+                f"{self.n_features_in_}"
+            )
+        return self.scaler_.transform(values.astype(np.float32))
+
+
+def _channel_scaler(values: NDArray[np.float64]) -> Scaler:
+    """Standardisation per channel, fitted on the rows' present values."""
+    filled = np.where(np.isnan(values), np.nanmean(values, axis=0), values)
+    return Scaler.fit(filled.astype(np.float32), "standard")
