@@ -1,4 +1,4 @@
-"""``aekit fit --time-series`` and scoring a series from the command line, as a user runs it."""
+"""``aekit fit --time-series`` and the commands on series models, as a user runs them."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory, timeseries_dir: Path) -> P
         "-o",
         "series.safetensors",
         "--time-series",
+        "--detector",
         "--time-column",
         "datetime",
         "--ignore",
@@ -98,25 +99,67 @@ def test_a_parquet_series_larger_than_a_chunk_streams_with_the_scores_of_the_who
     np.testing.assert_allclose(streamed["anomaly_score"], whole, rtol=1e-10)
 
 
-def test_series_options_need_time_series_and_exclude_detector(workdir: Path) -> None:
-    alone = aekit(
-        "fit", "experiment.csv", "-o", "x.safetensors", "--window", "8", cwd=workdir, check=False
-    )
-    assert alone.returncode != 0 and "--window needs --detector or --time-series" in alone.stderr
-    both = aekit(
+def test_a_series_autoencoder_reconstructs_encodes_and_scores_per_timestamp(
+    workdir: Path,
+) -> None:
+    common = ("--time-column", "datetime", "--ignore", "anomaly,changepoint")
+    aekit(
         "fit",
         "experiment.csv",
         "-o",
-        "x.safetensors",
+        "ae.safetensors",
         "--time-series",
-        "--detector",
+        *common,
+        "--window",
+        "16",
+        "--latent-dim",
+        "4",
+        "--max-epochs",
+        "3",
+        "--seed",
+        "0",
+        "--quiet",
         cwd=workdir,
-        check=False,
     )
-    assert both.returncode != 0 and "drop --detector" in both.stderr
-    text = aekit(
-        "fit", "experiment.csv", "-o", "x.safetensors", "--time-series", cwd=workdir, check=False
+    model = library.load(workdir / "ae.safetensors")
+    assert isinstance(model, library.TimeSeriesAutoencoder) and model.estimator_.latent_dim == 4
+    data = pd.read_csv(workdir / "experiment.csv", sep=";")
+    aekit("reconstruct", "ae.safetensors", "experiment.csv", "-o", "rebuilt.csv", cwd=workdir)
+    rebuilt = pd.read_csv(workdir / "rebuilt.csv")
+    assert list(rebuilt.columns) == ["datetime", *model.channels_] and len(rebuilt) == len(data)
+    expected = model.reconstruct(data)
+    np.testing.assert_allclose(rebuilt[model.channels_], expected[model.channels_], rtol=1e-5)
+    aekit("encode", "ae.safetensors", "experiment.csv", "-o", "codes.csv", cwd=workdir)
+    codes = pd.read_csv(workdir / "codes.csv")
+    assert list(codes.columns) == ["window_end", "z0", "z1", "z2", "z3"]
+    assert len(codes) == len(data) - 15 and codes["window_end"][0] == data["datetime"][15]
+    aekit("score", "ae.safetensors", "experiment.csv", "-o", "errors.csv", cwd=workdir)
+    errors = pd.read_csv(workdir / "errors.csv")
+    assert list(errors.columns) == ["datetime", "reconstruction_error"]
+    np.testing.assert_allclose(errors["reconstruction_error"], model.reconstruction_error(data))
+    info = json.loads(aekit("info", "ae.safetensors", "--json", cwd=workdir).stdout)
+    assert info["series"]["window"] == 16 and info["kind"] == "dense"
+    wrong = aekit(
+        "encode", "series.safetensors", "experiment.csv", "-o", "c.csv", cwd=workdir, check=False
     )
-    assert text.returncode != 0 and "column 'datetime' is not numeric" in text.stderr
-    assert "time_column='datetime'" in text.stderr
+    assert wrong.returncode != 0 and "needs a TimeSeriesAutoencoder" in wrong.stderr
+
+
+def test_series_options_are_refused_where_they_do_not_apply(workdir: Path) -> None:
+    def fails(*args: str) -> str:
+        result = aekit(
+            "fit", "experiment.csv", "-o", "x.safetensors", *args, cwd=workdir, check=False
+        )
+        assert result.returncode != 0
+        return result.stderr
+
+    assert "--n-estimators needs --detector; --window needs --time-series" in fails(
+        "--window", "8", "--n-estimators", "3"
+    )
+    assert "--window needs --time-series" in fails("--detector", "--window", "8")
+    assert "--n-estimators needs --detector (a TimeSeriesDetector)" in fails(
+        "--time-series", "--time-column", "datetime", "--n-estimators", "3"
+    )
+    text = fails("--time-series", "--detector")
+    assert "column 'datetime' is not numeric" in text and "time_column='datetime'" in text
     assert not (workdir / "x.safetensors").exists()

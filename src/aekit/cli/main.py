@@ -114,8 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--time-series",
         action="store_true",
-        help="train a TimeSeriesDetector: DATA's rows are timestamps, its columns channels "
-        "(name the time column with --time-column); scores, p-values and flags per timestamp",
+        help="DATA is a series: its rows are timestamps, its columns channels (name the time "
+        "column with --time-column). Trains a TimeSeriesAutoencoder (reconstruct, denoise, "
+        "encode per window), or with --detector a TimeSeriesDetector (scores, p-values and "
+        "flags per timestamp)",
     )
     fit.add_argument("--checkpoint", help="write the training state here as it goes")
     fit.add_argument(
@@ -274,16 +276,24 @@ def _estimator(args: argparse.Namespace) -> Any:
     given = given_params(args)
     verbose = 0 if args.quiet else 1
     if args.time_series:
-        if args.detector:
-            raise UserError("--time-series trains a detector of its own; drop --detector")
-        from aekit.cli.series import series_estimator
+        from aekit.cli.series import SeriesCommandError, series_estimator
 
-        return series_estimator(given, verbose)
-    taking = (autoencoder_params(), detector_params()) if args.detector else (autoencoder_params(),)
-    refused = not_taken(given, *taking)
+        try:
+            return series_estimator(given, verbose, args.detector)
+        except SeriesCommandError as error:
+            raise UserError(str(error)) from None
+    series_only = not_taken(given, autoencoder_params(), detector_params())
+    detector_only = [] if args.detector else not_taken(given, autoencoder_params())
+    refused = [
+        f"{', '.join(flags)} {'needs' if len(flags) == 1 else 'need'} {needed}"
+        for flags, needed in (
+            ([f for f in detector_only if f not in series_only], "--detector"),
+            (series_only, "--time-series"),
+        )
+        if flags
+    ]
     if refused:
-        needed = "--time-series" if args.detector else "--detector or --time-series"
-        raise UserError(f"{', '.join(refused)} {'needs' if len(refused) == 1 else 'need'} {needed}")
+        raise UserError("; ".join(refused))
     if not args.detector:
         return aekit.Autoencoder(**given, verbose=verbose)
     own, member = split_for_detector(given)
@@ -346,7 +356,25 @@ def _save_fitted(model: Any, args: argparse.Namespace, n_rows: int, signum: int)
     return 0
 
 
+def _series_command(args: argparse.Namespace, command: str) -> bool:
+    """Run ``command`` if MODEL is a series model file; whether it was one."""
+    if not Path(args.model).is_file():
+        return False
+    model = _load(args.model)
+    if not _is_series(model):
+        return False
+    from aekit.cli.series import SeriesCommandError, run_command
+
+    try:
+        run_command(args, model, command)
+    except SeriesCommandError as error:
+        raise UserError(str(error)) from None
+    return True
+
+
 def cmd_encode(args: argparse.Namespace) -> None:
+    if _series_command(args, "encode"):
+        return
     if _streams(args):
         model = _autoencoder(_checked_model(args), "encode")
         names = [str(n) for n in model.get_feature_names_out()]
@@ -358,6 +386,8 @@ def cmd_encode(args: argparse.Namespace) -> None:
 
 
 def cmd_reconstruct(args: argparse.Namespace) -> None:
+    if _series_command(args, "reconstruct"):
+        return
     if _streams(args):
         model = _autoencoder(_checked_model(args), "reconstruct")
         _stream(
@@ -376,6 +406,8 @@ def cmd_reconstruct(args: argparse.Namespace) -> None:
 
 
 def cmd_denoise(args: argparse.Namespace) -> None:
+    if _series_command(args, "denoise"):
+        return
     model, X = _model_and_data(args, "denoise")
     if model.noise is None:
         print(
@@ -399,12 +431,8 @@ def _score_table(model: Any, X: Any) -> tuple[list[str], Any]:
 def cmd_score(args: argparse.Namespace) -> None:
     import numpy as np
 
-    if Path(args.model).is_file():
-        model = _load(args.model)
-        if _is_series(model):
-            from aekit.cli.series import score_series
-
-            return score_series(args, model)
+    if _series_command(args, "score"):
+        return
 
     if _streams(args):
         model = _checked_model(args)
@@ -471,21 +499,24 @@ def cmd_info(args: argparse.Namespace) -> None:
         "estimator": type(model).__name__,
     }
     series = _is_series(model)
-    if series:  # its own state, then its detector of windows'
+    if series:  # its own state, then its network's or its detector of windows'
         summary["series"] = {
             "window": model.window_,
             "window_rule": model.window,
             "channels": model.channels_,
-            "scoring": model.scoring,
             "time_column": model.time_column,
-            "timestamps_seen": len(model.training_scores_),
-            "calibration_blocks": model.calibration_blocks_,
         }
-        summary["threshold"] = {
-            "anomaly_score_above": model.threshold_,
-            "rule": model.threshold_rule,
-        }
-        model = model.detector_
+        if hasattr(model, "detector_"):
+            summary["series"] |= {
+                "scoring": model.scoring,
+                "timestamps_seen": len(model.training_scores_),
+                "calibration_blocks": model.calibration_blocks_,
+            }
+            summary["threshold"] = {
+                "anomaly_score_above": model.threshold_,
+                "rule": model.threshold_rule,
+            }
+        model = getattr(model, "detector_", None) or model.estimator_
     detector = _is_detector(model)
     if detector:
         summary["detector"] = {
@@ -650,7 +681,7 @@ def _model_and_data(args: argparse.Namespace, command: str | None = None) -> tup
 
 
 def _is_series(model: Any) -> bool:
-    return type(model).__name__ == "TimeSeriesDetector"
+    return type(model).__name__ in ("TimeSeriesDetector", "TimeSeriesAutoencoder")
 
 
 def _is_detector(model: Any) -> bool:

@@ -14,6 +14,7 @@ from typing import Any
 from aekit.estimators.parameters import (
     AnomalyDetectorParams,
     AutoencoderParams,
+    TimeSeriesAutoencoderParams,
     TimeSeriesDetectorParams,
 )
 from aekit.params import Flag, Param, Settings, parameters
@@ -31,6 +32,10 @@ def series_params() -> dict[str, Param]:
     return parameters(TimeSeriesDetectorParams)
 
 
+def series_autoencoder_params() -> dict[str, Param]:
+    return parameters(TimeSeriesAutoencoderParams)
+
+
 def add_estimator_options(parser: argparse.ArgumentParser) -> None:
     """Add an option for every parameter the command line exposes, in three groups: the
     network's (for ``--detector`` or ``--time-series``, each member's), the detector's own,
@@ -43,7 +48,8 @@ def add_estimator_options(parser: argparse.ArgumentParser) -> None:
         "detector (AnomalyDetector parameters; need --detector or --time-series)"
     )
     series = parser.add_argument_group(
-        "time series (TimeSeriesDetector parameters; need --time-series)"
+        "time series (TimeSeriesAutoencoder parameters, with --detector TimeSeriesDetector "
+        "parameters; need --time-series)"
     )
     added: set[str] = set()
     groups = (

@@ -1,5 +1,7 @@
-"""The command line for series: ``aekit fit --time-series`` builds a ``TimeSeriesDetector``,
-``aekit score`` writes one row per input row, streaming tables through its ``scorer``."""
+"""The command line for series: ``aekit fit --time-series`` builds a
+``TimeSeriesAutoencoder`` (with ``--detector``, a ``TimeSeriesDetector``); ``aekit score``,
+``reconstruct``, ``denoise`` and ``encode`` write one row per input row (per window for
+codes), a detector's scores streamed through its ``scorer``."""
 
 from __future__ import annotations
 
@@ -10,14 +12,41 @@ from typing import Any
 
 import numpy as np
 
-from aekit.cli.options import autoencoder_params, detector_params, series_params
+from aekit.cli.options import (
+    autoencoder_params,
+    detector_params,
+    not_taken,
+    series_autoencoder_params,
+    series_params,
+)
 
 
-def series_estimator(given: dict[str, Any], verbose: int) -> Any:
-    """The ``TimeSeriesDetector`` the options ask for: its own options to it, the window
-    detector's to ``detector__NAME``, the members' to ``detector__estimator__NAME``."""
-    from aekit import TimeSeriesDetector
+class SeriesCommandError(ValueError):
+    """A command that does not apply to this series model."""
 
+
+def series_estimator(given: dict[str, Any], verbose: int, detector: bool) -> Any:
+    """The series model the options ask for. A ``TimeSeriesDetector`` (``detector``): its
+    own options to it, the window detector's to ``detector__NAME``, the members' to
+    ``detector__estimator__NAME``. A ``TimeSeriesAutoencoder``: its own options to it, the
+    network's to ``estimator__NAME``."""
+    from aekit import TimeSeriesAutoencoder, TimeSeriesDetector
+
+    if not detector:
+        own_names = set(series_autoencoder_params())
+        refused = not_taken(given, series_autoencoder_params(), autoencoder_params())
+        if refused:
+            raise SeriesCommandError(
+                f"{', '.join(refused)} {'needs' if len(refused) == 1 else 'need'} --detector "
+                f"(a TimeSeriesDetector)"
+            )
+        model = TimeSeriesAutoencoder(
+            **{k: v for k, v in given.items() if k in own_names}, verbose=verbose
+        )
+        network = {f"estimator__{k}": v for k, v in given.items() if k not in own_names}
+        if network:
+            model.set_params(estimator=TimeSeriesAutoencoder.default_estimator(), **network)
+        return model
     own_names, window_names = set(series_params()), set(detector_params())
     own = {k: v for k, v in given.items() if k in own_names}
     nested = {
@@ -36,6 +65,18 @@ def series_estimator(given: dict[str, Any], verbose: int) -> Any:
 
 def fit_summary(model: Any, n_rows: int) -> tuple[str, str] | None:
     """What ``aekit fit`` says it trained (None when nothing was)."""
+    if type(model).__name__ == "TimeSeriesAutoencoder":
+        history = model.estimator_.history_
+        if history.n_epochs == 0:
+            return None
+        how = "interrupted after" if history.interrupted else "trained for"
+        return (
+            f"{how} {history.n_epochs} epochs: TimeSeriesAutoencoder over windows of "
+            f"{model.window_} timestamps x {model.n_features_in_} channels (kind="
+            f"{model.estimator_.kind}, latent_dim={model.estimator_.latent_dim}) on {n_rows} "
+            f"timestamps in {history.fit_seconds:.1f}s",
+            "the best model so far",
+        )
     if not hasattr(model, "offset_"):
         return None
     inner = model.detector_
@@ -47,6 +88,44 @@ def fit_summary(model: Any, n_rows: int) -> tuple[str, str] | None:
         f"{model.threshold_:.4g} is an anomaly ({model.threshold_rule})",
         f"the detector so far ({len(inner.estimators_)} networks)",
     )
+
+
+def run_command(args: argparse.Namespace, model: Any, command: str) -> None:
+    """``aekit COMMAND`` on a series model file."""
+    detector = type(model).__name__ == "TimeSeriesDetector"
+    if command == "score" and detector:
+        return score_series(args, model)
+    if detector:
+        raise SeriesCommandError(
+            f"'aekit {command}' needs a TimeSeriesAutoencoder (aekit fit --time-series without "
+            f"--detector), but this file holds a TimeSeriesDetector"
+        )
+    import pandas as pd
+
+    from aekit.cli.main import _read_options, _write
+    from aekit.data.files import check_writable, read_data
+
+    check_writable(args.output)
+    X = read_data(args.data, key=args.key, options=_read_options(args))
+    labels = _labels(model, X)
+    if command == "encode":
+        out = model.transform(X).reset_index()
+        out["window_end"] = labels[model.window_ - 1 :]
+    elif command == "score":
+        out = pd.DataFrame({"reconstruction_error": model.reconstruction_error(X)})
+    else:  # reconstruct, denoise
+        values = model.denoise(X) if command == "denoise" else model.reconstruct(X)
+        out = pd.DataFrame(np.asarray(values).reshape(len(labels), -1), columns=model.channels_)
+    if command != "encode":
+        out.insert(0, model.time_column or "row", labels)
+    _write(args.output, out, columns=None)
+
+
+def _labels(model: Any, X: Any) -> list[Any]:
+    """Each row's label as the output gives it: the time column's text, else the row."""
+    if model.time_column is not None and hasattr(X, "columns"):
+        return list(X[model.time_column])
+    return list(range(len(X)))
 
 
 def score_series(args: argparse.Namespace, model: Any) -> None:
