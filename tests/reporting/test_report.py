@@ -81,3 +81,27 @@ def test_report_errors(digit_images, tmp_path):
     with pytest.raises(ValueError, match="X is empty"):
         aekit.report(ae, digit_images[:0], tmp_path / "x.html")
     assert not list(tmp_path.iterdir())
+
+
+def test_series_reports_show_scores_shares_reconstructions_and_codes(
+    skab_experiment, timeseries_dir, tmp_path
+):
+    from aekit import TimeSeriesAutoencoder, TimeSeriesDetector
+
+    frame, labels = skab_experiment
+    detector = TimeSeriesDetector(window=16, random_state=0).fit(frame.iloc[:400])
+    page = aekit.report(detector, frame, tmp_path / "series.html", labels=labels).read_text()
+    assert page.count("<img") == 4  # scores, channel shares, window codes, loss curves
+    assert "VUS-PR" in page and "Anomaly scores over time" in page and "Window codes" in page
+    daily = pd.read_csv(
+        timeseries_dir / "nab" / "artificialNoAnomaly" / "art_daily_no_noise.csv",
+        index_col="timestamp",
+        parse_dates=True,
+    )
+    member = TimeSeriesAutoencoder.default_estimator(
+        noise="gaussian", noise_level=0.3, max_epochs=2
+    )
+    model = TimeSeriesAutoencoder(estimator=member, window=24, random_state=0).fit(daily)
+    page = aekit.report(model, daily, tmp_path / "signal.html").read_text()
+    assert page.count("<img") == 4  # reconstruction, denoising, window codes, loss curves
+    assert "Denoising: the series with Gaussian noise" in page

@@ -78,6 +78,13 @@ def causal_padding(first_row: NDArray[Any], window: int) -> NDArray[Any]:
     return np.repeat(np.asarray(first_row)[None], window - 1, axis=0)
 
 
+def runs(flags: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """The ``[start, stop)`` rows of each run of True in ``flags``, in order."""
+    edges = np.diff(np.concatenate([[0], np.asarray(flags).astype(np.int8), [0]]))
+    starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    return list(zip(starts.tolist(), stops.tolist(), strict=True))
+
+
 class CoverMean:
     """Running means over covering windows, fed window by window in order, for a series
     that arrives in pieces: ``add`` the next windows' per-position values, ``take`` the

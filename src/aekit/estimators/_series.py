@@ -11,7 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.scaling import Scaler
 from aekit.data.series import SeriesData, fill_gaps, read_series
-from aekit.data.windows import auto_window
+from aekit.data.windows import auto_window, sliding
 from aekit.exceptions import InputError
 
 
@@ -74,6 +74,23 @@ class SeriesInputs:
                 f"{self.n_features_in_}"
             )
         return self.scaler_.transform(values.astype(np.float32))
+
+    def network_inputs(self, X: Any) -> NDArray[np.float32]:
+        """Every window of ``X`` (stride 1) as the network sees it: scaled per channel, gaps
+        filled, flattened timestamp-major, ``(n_timestamps - window + 1, window *
+        n_channels)`` (a copy ``window`` times the series' size)."""
+        windows = self._window_view(X)
+        return np.ascontiguousarray(windows).reshape(len(windows), -1)
+
+    def _window_view(self, X: Any) -> NDArray[np.float32]:
+        """Every window of ``X``, scaled and filled, ``(n_windows, window, channels)``: a view."""
+        x = fill_gaps(self._read(X))
+        if len(x) < self.window_:
+            raise InputError(
+                f"X has {len(x)} timestamps, fewer than a window ({self.window_}); give at "
+                f"least one window"
+            )
+        return sliding(x, self.window_)
 
 
 def _channel_scaler(values: NDArray[np.float64]) -> Scaler:

@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.scaling import Scaler
 from aekit.data.series import fill_gaps
-from aekit.data.windows import CoverMean, causal_padding, sliding
+from aekit.data.windows import CoverMean, causal_padding, runs, sliding
 from aekit.estimators._series import SeriesInputs
 from aekit.estimators.outlier import AnomalyDetector
 from aekit.estimators.parameters import TimeSeriesDetectorParams
@@ -293,9 +293,8 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
 
         series = self._series(X)
         scores = self.anomaly_score(X)
-        flagged = scores > self.threshold_
-        edges = np.diff(np.concatenate([[0], flagged.astype(np.int8), [0]]))
-        starts, stops = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+        spans = np.array(runs(scores > self.threshold_), dtype=np.intp).reshape(-1, 2)
+        starts, stops = spans[:, 0], spans[:, 1]
         peaks = np.array(
             [a + int(np.argmax(scores[a:b])) for a, b in zip(starts, stops, strict=True)],
             dtype=np.intp,

@@ -19,7 +19,6 @@ from aekit.data.windows import CoverMean, sliding
 from aekit.estimators._series import SeriesInputs
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.parameters import TimeSeriesAutoencoderParams
-from aekit.exceptions import InputError
 
 WINDOW_VALUES_PER_BATCH = 1 << 21  # window values reconstructed at once: bounded memory
 
@@ -79,16 +78,6 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         self.estimator_.fit(sliding(x, window)[starts].reshape(len(starts), -1), **training)
         return self
 
-    def _windows(self, X: Any) -> NDArray[np.float32]:
-        """Every window of ``X`` (stride 1), scaled and filled: ``(n_windows, window, c)``."""
-        x = fill_gaps(self._read(X))
-        if len(x) < self.window_:
-            raise InputError(
-                f"X has {len(x)} timestamps, fewer than a window ({self.window_}); give at "
-                f"least one window"
-            )
-        return np.asarray(sliding(x, self.window_))
-
     def _batches(self, windows: NDArray[np.float32]) -> Any:
         """``windows`` flattened, in batches of bounded size."""
         n, w, c = windows.shape
@@ -105,7 +94,7 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
             of X's shape, in the data's units.
         """
         check_is_fitted(self, "estimator_")
-        windows = self._windows(X)
+        windows = self._window_view(X)
         cover = CoverMean(self.window_, self.n_features_in_)
         for rows in self._batches(windows):
             out = self.estimator_.reconstruct(rows)
@@ -146,7 +135,7 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         import pandas as pd
 
         check_is_fitted(self, "estimator_")
-        windows = self._windows(X)
+        windows = self._window_view(X)
         codes = np.concatenate([self.estimator_.transform(rows) for rows in self._batches(windows)])
         ends = np.arange(self.window_ - 1, self.window_ - 1 + len(codes))
         labels = self._series(X).labels(ends)

@@ -14,11 +14,17 @@ from aekit.plots.reconstruction import (
     plot_error_distribution,
     plot_reconstructions,
 )
+from aekit.plots.series import (
+    plot_channel_shares,
+    plot_series_reconstruction,
+    plot_series_scores,
+)
 from aekit.plots.training import plot_loss_curves
 
 __all__ = [
     "plot_anomaly_scores",
     "plot_architecture",
+    "plot_channel_shares",
     "plot_denoising",
     "plot_error_distribution",
     "plot_interpolation",
@@ -27,5 +33,7 @@ __all__ = [
     "plot_loss_curves",
     "plot_reconstructions",
     "plot_samples",
+    "plot_series_reconstruction",
+    "plot_series_scores",
     "plot_top_anomalies",
 ]

@@ -21,6 +21,7 @@ from aekit.reporting.sections import (
     model_card,
     reconstruction_cards,
 )
+from aekit.reporting.series import is_series_model, series_content
 
 
 def write_report(
@@ -32,7 +33,8 @@ def write_report(
     X_train: ArrayLike | None = None,
     title: str | None = None,
 ) -> Path:
-    """Write an HTML report on a fitted ``Autoencoder`` or ``AnomalyDetector``.
+    """Write an HTML report on a fitted ``Autoencoder``, ``AnomalyDetector``,
+    ``TimeSeriesDetector`` or ``TimeSeriesAutoencoder``.
 
     Parameters
     ----------
@@ -43,7 +45,8 @@ def write_report(
         The ``.html`` file to write (atomically).
     labels : array-like of shape (n_samples,), optional
         Class labels to colour the latent space; for an ``AnomalyDetector``, 1 marks an
-        anomaly and adds ROC-AUC, average precision and their curves.
+        anomaly and adds ROC-AUC, average precision and their curves; for a
+        ``TimeSeriesDetector``, 1 marks an anomalous timestamp (shaded, and VUS-PR).
     X_train : array-like, optional
         The training data: PCA is then fitted on it, so that both reconstruction errors
         are held-out. Without it PCA is fitted on ``X`` itself (which favours PCA).
@@ -53,9 +56,13 @@ def write_report(
 
     with warnings.catch_warnings():  # names were checked once; arrays are used after
         warnings.filterwarnings("ignore", message="X does not have valid feature names")
-        context = build_context(estimator, X, labels, X_train)
-        kind = context.network.model_.kind
-        page = _render(context, title or f"aekit report: {type(estimator).__name__} ({kind})")
+        if is_series_model(estimator):
+            page = _render_series(estimator, X, labels, title)
+        else:
+            context = build_context(estimator, X, labels, X_train)
+            kind = context.network.model_.kind
+            name = f"aekit report: {type(estimator).__name__} ({kind})"
+            page = _render(context, title or name)
     path = Path(path)
     write_bytes_atomically(path, page.encode())
     return path
@@ -92,6 +99,32 @@ def _render(context: Any, title: str) -> str:
         f"{network.latent_dim}, reported on {len(context.X)} samples of shape "
         f"{tuple(context.X.shape[1:])}."
     )
+    return _page(title, lead, nav, body)
+
+
+def _render_series(model: Any, X: Any, labels: Any, title: str | None) -> str:
+    started = time.perf_counter()
+    card, cards, sections = series_content(model, X, labels)
+    card["report built in"] = f"{time.perf_counter() - started:.1f} s"
+    body = [
+        _section("model", "Model", _table_html(card)),
+        _section("metrics", "Headline metrics", _cards_html(cards)),
+    ]
+    body += [
+        _section(ident, heading, "\n".join(_figure_html(f, c) for f, c in figures))
+        for ident, heading, figures in sections
+    ]
+    heads = [("model", "Model"), ("metrics", "Metrics")] + [(i, h) for i, h, _ in sections]
+    nav = " ".join(f'<a href="#{i}">{html.escape(h)}</a>' for i, h in heads)
+    name = type(model).__name__
+    lead = (
+        f"{name} over windows of {model.window_} timestamps x {model.n_features_in_} "
+        f"channel(s), reported on {card['report data']}."
+    )
+    return _page(title or f"aekit report: {name}", lead, nav, body)
+
+
+def _page(title: str, lead: str, nav: str, body: list[str]) -> str:
     footer = (
         f"aekit {__version__} · Python {platform.python_version()} · "
         f"written {time.strftime('%Y-%m-%d %H:%M')}"
