@@ -53,6 +53,7 @@ REPORTS = {
         "errors",
         "generation",
     ],
+    "series": ["model", "metrics", "anomaly", "latent", "training"],
 }
 CHROMIUM_FLAGS = [
     "--headless",
@@ -94,6 +95,7 @@ def test_demo_writes_reports_models_and_summary(demo):
         assert type(aekit.load(demo / f"{name}.safetensors")).__name__ in (
             "Autoencoder",
             "AnomalyDetector",
+            "TimeSeriesDetector",
         )
 
 

@@ -177,7 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--label-column", help="take the labels from this column of DATA")
     report.add_argument("--train", help="the training data, so PCA is compared held-out")
 
-    demo = command("demo", "train on the bundled digits, run every task, write the results")
+    demo = command(
+        "demo",
+        "train on the bundled digits and a recorded signal, run every task, write the results",
+    )
     demo.add_argument("-o", "--output", default="aekit-demo", help="folder to write")
     demo.add_argument("--seed", type=int, default=0)
     return parser
