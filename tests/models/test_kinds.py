@@ -183,7 +183,7 @@ def test_corruption_settings_are_checked():
 
 
 def test_registry_names_the_available_kinds():
-    available = "available: conv, dense, strided_conv"
+    available = "available: conv, dense, recurrent, strided_conv, temporal_conv"
     with pytest.raises(ValueError, match=f"unknown model kind 'vae'; {available}"):
         model_class("vae")
     with pytest.raises(ValueError, match="already registered"):

@@ -58,8 +58,8 @@ def series_estimator(given: dict[str, Any], verbose: int, detector: bool) -> Any
     assert not unknown, unknown  # every option comes from a declaration
     model = TimeSeriesDetector(**own, verbose=verbose)
     if nested:
-        model.set_params(detector=TimeSeriesDetector.default_detector())
-        model.set_params(**nested)
+        kind = nested.pop("detector__estimator__kind", "dense")
+        model.set_params(detector=TimeSeriesDetector.default_detector(kind), **nested)
     return model
 
 

@@ -75,12 +75,16 @@ class SeriesInputs:
             )
         return self.scaler_.transform(values.astype(np.float32))
 
+    def _network_kind(self) -> str:
+        """The kind of the fitted network(s)."""
+        raise NotImplementedError
+
     def network_inputs(self, X: Any) -> NDArray[np.float32]:
         """Every window of ``X`` (stride 1) as the network sees it: scaled per channel, gaps
-        filled, flattened timestamp-major, ``(n_timestamps - window + 1, window *
-        n_channels)`` (a copy ``window`` times the series' size)."""
-        windows = self._window_view(X)
-        return np.ascontiguousarray(windows).reshape(len(windows), -1)
+        filled; flattened timestamp-major, ``(n_timestamps - window + 1, window *
+        n_channels)``, or ``(n_windows, window, n_channels)`` for a sequence kind (a copy
+        ``window`` times the series' size)."""
+        return network_rows(self._window_view(X), self._network_kind())
 
     def _window_view(self, X: Any) -> NDArray[np.float32]:
         """Every window of ``X``, scaled and filled, ``(n_windows, window, channels)``: a view."""
@@ -91,6 +95,15 @@ class SeriesInputs:
                 f"least one window"
             )
         return sliding(x, self.window_)
+
+
+def network_rows(windows: NDArray[np.float32], kind: str) -> NDArray[np.float32]:
+    """Windows ``(n, window, channels)`` as a network of ``kind`` takes them: as they are
+    for a sequence kind (``temporal_conv``, ``recurrent``), else flattened timestamp-major."""
+    from aekit.models import model_class
+
+    rows = np.ascontiguousarray(windows)
+    return rows if model_class(kind).takes_sequences else rows.reshape(len(rows), -1)
 
 
 def _channel_scaler(values: NDArray[np.float64]) -> Scaler:

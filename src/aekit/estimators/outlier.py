@@ -193,11 +193,17 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
     def default_estimator(**params: Any) -> Autoencoder:
         """The member Autoencoder of ``estimator=None``, with ``params`` changed.
 
-        Its parameters are ``DETECTION_DEFAULTS`` over ``Autoencoder``'s own defaults.
+        Its parameters are ``DETECTION_DEFAULTS`` over ``Autoencoder``'s own defaults; the
+        default ``model_params`` keep only the settings the member's ``kind`` has.
         """
+        from aekit.models import kind_settings
+
         defaults: dict[str, Any] = {
             k: dict(v) if isinstance(v, dict) else v for k, v in DETECTION_DEFAULTS.items()
         }
+        own = kind_settings(params.get("kind", defaults.get("kind", "dense")))
+        settings = {k: v for k, v in defaults["model_params"].items() if k in own}
+        defaults["model_params"] = settings or None
         return Autoencoder(**(defaults | params))
 
     @classmethod
@@ -224,7 +230,8 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
         ``default_estimator()``."""
         nested = any(name.startswith("estimator__") for name in params)
         if nested and self.estimator is None and "estimator" not in params:
-            self.estimator = self.default_estimator()
+            kind = params.get("estimator__kind")
+            self.estimator = self.default_estimator(**({} if kind is None else {"kind": kind}))
         super().set_params(**params)
         return self
 

@@ -37,8 +37,10 @@ class AutoencoderParams(DeclaredParams):
         "dense",
         Registered("aekit.models:list_models", "a model kind"),
         help='Architecture: "dense" (an MLP), "conv" (residual convolutional, for images), '
-        '"strided_conv" (two strided convolutions: quicker, plainer), or any kind registered '
-        "with aekit.models.register (aekit.list_models() names them).",
+        '"strided_conv" (two strided convolutions: quicker, plainer), "temporal_conv" (1-D '
+        'convolutions along time) and "recurrent" (a GRU or LSTM) for sequences (n, steps, '
+        "channels) such as a series' windows, or any kind registered with "
+        "aekit.models.register (aekit.list_models() names them).",
         kw_only=False,
     )
     latent_dim: int = param(2, Number(int, 1), help="Size of the code.")
@@ -53,7 +55,9 @@ class AutoencoderParams(DeclaredParams):
         "the image size), blocks (residual blocks per stage, default 1) and hidden_dims "
         "(fully connected widths between the maps and the code; None: (512, 256) for codes "
         "of at most 8 values, none for larger); strided_conv "
-        "takes channels (default (32, 64)) and hidden_dims (default none). "
+        "takes channels (default (32, 64)) and hidden_dims (default none); temporal_conv takes "
+        "channels (default (32, 64)) and kernel_size (default 5); recurrent takes cell "
+        '("gru" or "lstm"), hidden_size (default 64) and num_layers (default 1). '
         "For example {'hidden_dims': (64, 32)}; on the command line --model-param "
         "hidden_dims=64,32. None keeps the kind's defaults.",
         flag="--model-param",

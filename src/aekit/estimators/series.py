@@ -15,7 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.data.scaling import Scaler
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, causal_padding, runs, sliding
-from aekit.estimators._series import SeriesInputs
+from aekit.estimators._series import SeriesInputs, network_rows
 from aekit.estimators.outlier import AnomalyDetector
 from aekit.estimators.parameters import TimeSeriesDetectorParams
 from aekit.estimators.thresholds import (
@@ -96,10 +96,11 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
     """
 
     @staticmethod
-    def default_detector(**params: Any) -> AnomalyDetector:
+    def default_detector(kind: str = "dense", **params: Any) -> AnomalyDetector:
         """The detector of windows of ``detector=None``: ``AnomalyDetector``'s defaults, its
-        members without their own scaling (the series is scaled per channel)."""
-        member = AnomalyDetector.default_estimator(scale="none")
+        members of ``kind`` (``"temporal_conv"`` and ``"recurrent"`` read the windows' steps
+        in order) without scaling of their own (the series is scaled per channel)."""
+        member = AnomalyDetector.default_estimator(scale="none", kind=kind)
         return AnomalyDetector(**({"estimator": member} | params))
 
     def __sklearn_tags__(self) -> Any:
@@ -159,7 +160,8 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
             random_state=self.random_state,
             verbose=self.verbose,
         )
-        self.detector_.fit(sliding(x, window)[starts].reshape(len(starts), -1), **training)
+        kind = self.detector_.get_params()["estimator__kind"]
+        self.detector_.fit(network_rows(sliding(x, window)[starts], kind), **training)
         if not hasattr(self.detector_, "score_module_"):
             return self  # stopped before a member finished an epoch: not fitted
         self.calibration_blocks_ = blocks
@@ -170,6 +172,9 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
             scores, self.calibration_scores_, self.contamination, self.false_positive_rate
         )
         return self
+
+    def _network_kind(self) -> str:
+        return str(self.detector_.estimators_[0].kind)
 
     # --- scoring -------------------------------------------------------------------------
 
@@ -409,6 +414,7 @@ class SeriesScorer:
         self.detector = detector
         self.scoring = scoring
         self.window = int(detector.window_)
+        self.kind = detector._network_kind()
         self.tail: NDArray[np.float32] | None = None  # the last window - 1 rows seen
         self.last = np.zeros(detector.n_features_in_, np.float32)  # gap filling carries this
         self.cover = CoverMean(self.window, 1 + detector.n_features_in_)
@@ -456,7 +462,7 @@ class SeriesScorer:
         batch = max(1, WINDOW_VALUES_PER_BATCH // (w * c))
         out = []
         for lo in range(0, n_windows, batch):
-            rows = np.ascontiguousarray(windows[lo : lo + batch]).reshape(-1, w * c)
+            rows = network_rows(windows[lo : lo + batch], self.kind)
             terms = self.detector.detector_._terms(rows, per_feature=True)
             errors = terms["relative_error"].reshape(len(rows), w, c)
             score = terms["anomaly_score"]

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted
 from aekit.data.scaling import Scaler
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, sliding
-from aekit.estimators._series import SeriesInputs
+from aekit.estimators._series import SeriesInputs, network_rows
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.parameters import TimeSeriesAutoencoderParams
 
@@ -75,15 +75,19 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         self.estimator_ = clone(template).set_params(
             random_state=self.random_state, verbose=self.verbose
         )
-        self.estimator_.fit(sliding(x, window)[starts].reshape(len(starts), -1), **training)
+        kind = self.estimator_.kind
+        self.estimator_.fit(network_rows(sliding(x, window)[starts], kind), **training)
         return self
+
+    def _network_kind(self) -> str:
+        return str(self.estimator_.kind)
 
     def _batches(self, windows: NDArray[np.float32]) -> Any:
         """``windows`` flattened, in batches of bounded size."""
         n, w, c = windows.shape
         batch = max(1, WINDOW_VALUES_PER_BATCH // (w * c))
         for lo in range(0, n, batch):
-            yield np.ascontiguousarray(windows[lo : lo + batch]).reshape(-1, w * c)
+            yield network_rows(windows[lo : lo + batch], self.estimator_.kind)
 
     def reconstruct(self, X: ArrayLike) -> Any:
         """Each timestamp's reconstruction: the mean over the windows covering it.

@@ -104,6 +104,7 @@ class BaseAE(nn.Module):
 
     kind: ClassVar[str]
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
+    takes_sequences: ClassVar[bool] = False  # samples (1, steps, channels), read in order
     encoder: nn.Module
     decoder: nn.Module
 
