@@ -263,7 +263,8 @@ def test_timeseries_bench_compares_aekit_with_the_windowed_references(timeseries
         "series": {},
         "mean_vus_pr": dict.fromkeys(("aekit", "aekit causal", "IsolationForest", "PCA"), 0.3),
     }
-    result = {"skab": skab, "nab": nab | {"seconds": {}}, "speed": speed}
+    streaming = {"rows": 1000, "seconds": 1.0, "rows_per_second": 1000.0, "peak_rss_mib": 300.0}
+    result = {"skab": skab, "nab": nab | {"seconds": {}}, "speed": speed, "streaming": streaming}
     verdicts = bench.bars(result)
     assert not verdicts[0]["pass"]  # two experiments never pass the 34-experiment bar
     assert "SKAB" in bench.markdown(result)

@@ -15,6 +15,19 @@ import aekit as library
 SKAB_FILE = "skab/valve1/0.csv"
 
 
+def info_of(path: Path) -> dict:
+    """``aekit info --json`` (in this process: it trains nothing)."""
+    import contextlib
+    import io
+
+    from aekit.cli.main import main
+
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["info", str(path), "--json"]) == 0
+    return json.loads(out.getvalue())
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory, timeseries_dir: Path) -> Path:
     folder = tmp_path_factory.mktemp("series")
@@ -51,7 +64,7 @@ def test_fit_builds_the_series_detector_the_options_ask_for(workdir: Path) -> No
     assert model.ignore == ["anomaly", "changepoint"] and len(model.channels_) == 8
     assert model.detector_.n_estimators == 3
     assert model.detector_.estimators_[0].max_epochs == 4
-    info = json.loads(aekit("info", "series.safetensors", "--json", cwd=workdir).stdout)
+    info = info_of(workdir / "series.safetensors")
     assert info["series"]["window"] == 12 and info["series"]["channels"] == model.channels_
     assert info["threshold"]["rule"] == "contamination=auto" and info["members"] == 3
 
@@ -137,21 +150,20 @@ def test_a_series_autoencoder_reconstructs_encodes_and_scores_per_timestamp(
     errors = pd.read_csv(workdir / "errors.csv")
     assert list(errors.columns) == ["datetime", "reconstruction_error"]
     np.testing.assert_allclose(errors["reconstruction_error"], model.reconstruction_error(data))
-    info = json.loads(aekit("info", "ae.safetensors", "--json", cwd=workdir).stdout)
+    info = info_of(workdir / "ae.safetensors")
     assert info["series"]["window"] == 16 and info["kind"] == "dense"
-    wrong = aekit(
-        "encode", "series.safetensors", "experiment.csv", "-o", "c.csv", cwd=workdir, check=False
-    )
-    assert wrong.returncode != 0 and "needs a TimeSeriesAutoencoder" in wrong.stderr
 
 
-def test_series_options_are_refused_where_they_do_not_apply(workdir: Path) -> None:
+def test_series_options_are_refused_where_they_do_not_apply(
+    workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aekit.cli.main import main  # in this process: each case fails before any training
+
+    monkeypatch.chdir(workdir)
+
     def fails(*args: str) -> str:
-        result = aekit(
-            "fit", "experiment.csv", "-o", "x.safetensors", *args, cwd=workdir, check=False
-        )
-        assert result.returncode != 0
-        return result.stderr
+        assert main(["fit", "experiment.csv", "-o", "x.safetensors", *args]) == 1
+        return capsys.readouterr().err
 
     assert "--n-estimators needs --detector; --window needs --time-series" in fails(
         "--window", "8", "--n-estimators", "3"
@@ -160,6 +172,8 @@ def test_series_options_are_refused_where_they_do_not_apply(workdir: Path) -> No
     assert "--n-estimators needs --detector (a TimeSeriesDetector)" in fails(
         "--time-series", "--time-column", "datetime", "--n-estimators", "3"
     )
+    assert main(["encode", "series.safetensors", "experiment.csv", "-o", "c.csv"]) == 1
+    assert "needs a TimeSeriesAutoencoder" in capsys.readouterr().err
     text = fails("--time-series", "--detector")
     assert "column 'datetime' is not numeric" in text and "time_column='datetime'" in text
     assert not (workdir / "x.safetensors").exists()
