@@ -257,6 +257,8 @@ def test_timeseries_bench_compares_aekit_with_the_windowed_references(timeseries
     skab = bench.run_skab(timeseries_dir, limit=2)
     assert skab["experiments"] == 2 and set(skab["methods"]) == {"aekit", "IsolationForest", "PCA"}
     assert all(0 <= m["f1"] <= 1 and 0 <= m["far"] <= 100 for m in skab["methods"].values())
+    denoising = bench.run_denoising(timeseries_dir, epochs=1)
+    assert np.isfinite([denoising[k] for k in ("noisy_db", "aekit_db", "moving_average_db")]).all()
     speed = bench.run_speed(timeseries_dir, n_rows=20_000)
     assert speed["aekit"]["score_rows_per_s"] > 0 and speed["channels"] == 8
     nab = {
@@ -265,6 +267,7 @@ def test_timeseries_bench_compares_aekit_with_the_windowed_references(timeseries
     }
     streaming = {"rows": 1000, "seconds": 1.0, "rows_per_second": 1000.0, "peak_rss_mib": 300.0}
     result = {"skab": skab, "nab": nab | {"seconds": {}}, "speed": speed, "streaming": streaming}
+    result["denoising"] = denoising
     verdicts = bench.bars(result)
     assert not verdicts[0]["pass"]  # two experiments never pass the 34-experiment bar
-    assert "SKAB" in bench.markdown(result)
+    assert "SKAB" in bench.markdown(result) and "Denoising SKAB" in bench.markdown(result)
