@@ -86,6 +86,36 @@ class SeriesInputs:
         ``window`` times the series' size)."""
         return network_rows(self._window_view(X), self._network_kind())
 
+    def _inputs_to_file(self) -> tuple[dict[str, Any], dict[str, NDArray[Any]]]:
+        """The fitted window, channels and scaling as model-file JSON state and arrays."""
+        state = {
+            "window_": int(self.window_),
+            "channels_": list(self.channels_),
+            "named": hasattr(self, "feature_names_in_"),
+        }
+        return state, {"scaler.offset": self.scaler_.offset, "scaler.scale": self.scaler_.scale}
+
+    def _inputs_from_file(
+        self, state: dict[str, Any], arrays: dict[str, NDArray[Any]], network_inputs: int
+    ) -> None:
+        """Restore ``_inputs_to_file``'s state; the network must take ``network_inputs``
+        values per window (``ModelFileError`` otherwise, as for a forged file)."""
+        from aekit.exceptions import ModelFileError
+
+        self.window_ = int(state["window_"])
+        self.channels_ = [str(c) for c in state["channels_"]]
+        self.n_features_in_ = len(self.channels_)
+        if state["named"]:
+            self.feature_names_in_ = np.asarray(self.channels_, dtype=object)
+        if network_inputs != self.window_ * self.n_features_in_:
+            raise ModelFileError(
+                f"its network takes {network_inputs} values, not window {self.window_} x "
+                f"{self.n_features_in_} channels"
+            )
+        self.scaler_ = Scaler("standard", arrays["scaler.offset"], arrays["scaler.scale"])
+        if self.scaler_.offset.shape != (self.n_features_in_,):
+            raise ModelFileError(f"its scaling has shape {self.scaler_.offset.shape}")
+
     def _window_view(self, X: Any) -> NDArray[np.float32]:
         """Every window of ``X``, scaled and filled, ``(n_windows, window, channels)``: a view."""
         x = fill_gaps(self._read(X))

@@ -29,10 +29,10 @@ from aekit.estimators.autoencoder import (
 )
 from aekit.estimators.parameters import AnomalyDetectorParams
 from aekit.estimators.thresholds import (
+    Thresholded,
     check_calibration_size,
     check_one_rule,
     conformal_pvalues,
-    rule_text,
     threshold,
 )
 from aekit.models import BaseAE
@@ -86,7 +86,7 @@ DETECTION_DEFAULTS: dict[str, Any] = {
 }
 
 
-class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
+class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEstimator):
     """Unsupervised anomaly detection by an ensemble of autoencoders.
 
     Fit on (mostly) normal data; points the networks reconstruct badly, or whose codes or
@@ -888,17 +888,6 @@ class AnomalyDetector(AnomalyDetectorParams, OutlierMixin, BaseEstimator):
             columns = X.columns if self.preprocessor_ is None else self.feature_names_in_
             return pd.DataFrame(error, columns=columns, index=X.index)
         return error
-
-    @property
-    def threshold_rule(self) -> str:
-        """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
-        return rule_text(self.contamination, self.false_positive_rate)
-
-    @property
-    def threshold_(self) -> float:
-        """Anomaly scores above this are anomalies (``-offset_``)."""
-        check_is_fitted(self, "offset_")
-        return -float(self.offset_)
 
     def save(self, path: str | Path) -> Path:
         """Write the fitted detector to one ``.safetensors`` file (atomically)."""

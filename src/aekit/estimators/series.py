@@ -12,17 +12,16 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, OutlierMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.data.scaling import Scaler
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, causal_padding, runs, sliding
 from aekit.estimators._series import SeriesInputs, network_rows
 from aekit.estimators.outlier import AnomalyDetector
 from aekit.estimators.parameters import TimeSeriesDetectorParams
 from aekit.estimators.thresholds import (
+    Thresholded,
     check_calibration_size,
     check_one_rule,
     conformal_pvalues,
-    rule_text,
     threshold,
 )
 from aekit.exceptions import InputError
@@ -31,7 +30,9 @@ MAX_CALIBRATION_BLOCKS = 5  # held-out blocks of time, spread over the series
 WINDOW_VALUES_PER_BATCH = 1 << 21  # window values scored at once: bounded memory
 
 
-class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, BaseEstimator):
+class TimeSeriesDetector(
+    SeriesInputs, Thresholded, TimeSeriesDetectorParams, OutlierMixin, BaseEstimator
+):
     """Anomaly detection on a series, one score per timestamp.
 
     The series (a 1-D array, an ``(n_timestamps, n_channels)`` array or a DataFrame: see
@@ -316,17 +317,6 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
             }
         )
 
-    @property
-    def threshold_rule(self) -> str:
-        """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
-        return rule_text(self.contamination, self.false_positive_rate)
-
-    @property
-    def threshold_(self) -> float:
-        """Anomaly scores above this are anomalies (``-offset_``)."""
-        check_is_fitted(self, "offset_")
-        return -float(self.offset_)
-
     # --- model files ---------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
@@ -343,20 +333,14 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
         check_is_fitted(self, "offset_")
         params = json_params(self.get_params(deep=False) | {"detector": None})
         inner, inner_tensors = self.detector_._to_file()
-        fitted = {
-            "window_": int(self.window_),
-            "channels_": list(self.channels_),
-            "named": hasattr(self, "feature_names_in_"),
+        fitted, arrays = self._inputs_to_file()
+        fitted |= {
             "calibration_blocks_": [[int(a), int(b)] for a, b in self.calibration_blocks_],
             "offset_": float(self.offset_),
             "custom_detector": self.detector is not None,
         }
-        arrays: dict[str, NDArray[Any]] = {
-            "scaler.offset": self.scaler_.offset,
-            "scaler.scale": self.scaler_.scale,
-            "calibration_scores": np.asarray(self.calibration_scores_, np.float64),
-            "training_scores": np.asarray(self.training_scores_, np.float64),
-        }
+        arrays["calibration_scores"] = np.asarray(self.calibration_scores_, np.float64)
+        arrays["training_scores"] = np.asarray(self.training_scores_, np.float64)
         tensors = as_tensors(arrays, "fitted.")
         tensors |= {f"detector.{k}": v for k, v in inner_tensors.items()}
         return {"params": params, "fitted": fitted, "detector": inner}, tensors
@@ -366,7 +350,6 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
         cls, body: dict[str, Any], tensors: dict[str, torch.Tensor], *, checkpoint: bool = False
     ) -> TimeSeriesDetector:
         """A detector from its part of a model file (``_to_file``)."""
-        from aekit.exceptions import ModelFileError
         from aekit.io.model_file import finite, params_from_json, with_prefix
 
         params = params_from_json(cls, body["params"])
@@ -376,21 +359,8 @@ class TimeSeriesDetector(SeriesInputs, TimeSeriesDetectorParams, OutlierMixin, B
             params["detector"] = clone(inner)
         detector = cls(**params)
         detector.detector_ = inner
-        detector.window_ = int(fitted["window_"])
-        detector.channels_ = [str(c) for c in fitted["channels_"]]
-        detector.n_features_in_ = len(detector.channels_)
-        if fitted["named"]:
-            detector.feature_names_in_ = np.asarray(detector.channels_, dtype=object)
-        expected = detector.window_ * detector.n_features_in_
-        if inner.n_features_in_ != expected:
-            raise ModelFileError(
-                f"its detector of windows takes {inner.n_features_in_} values, not window "
-                f"{detector.window_} x {detector.n_features_in_} channels"
-            )
         arrays = {k: v.numpy() for k, v in with_prefix(tensors, "fitted.").items()}
-        detector.scaler_ = Scaler("standard", arrays["scaler.offset"], arrays["scaler.scale"])
-        if detector.scaler_.offset.shape != (detector.n_features_in_,):
-            raise ModelFileError(f"its scaling has shape {detector.scaler_.offset.shape}")
+        detector._inputs_from_file(fitted, arrays, inner.n_features_in_)
         detector.calibration_blocks_ = [(int(a), int(b)) for a, b in fitted["calibration_blocks_"]]
         detector.offset_ = float(finite(fitted["offset_"], "offset_"))
         for name in ("calibration_scores", "training_scores"):

@@ -13,7 +13,6 @@ from numpy.typing import ArrayLike, NDArray
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from aekit.data.scaling import Scaler
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, sliding
 from aekit.estimators._series import SeriesInputs, network_rows
@@ -188,13 +187,8 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         check_is_fitted(self, "estimator_")
         params = json_params(self.get_params(deep=False) | {"estimator": None})
         inner, inner_tensors = self.estimator_._to_file()
-        fitted = {
-            "window_": int(self.window_),
-            "channels_": list(self.channels_),
-            "named": hasattr(self, "feature_names_in_"),
-            "custom_estimator": self.estimator is not None,
-        }
-        arrays = {"scaler.offset": self.scaler_.offset, "scaler.scale": self.scaler_.scale}
+        fitted, arrays = self._inputs_to_file()
+        fitted["custom_estimator"] = self.estimator is not None
         tensors = as_tensors(arrays, "fitted.")
         tensors |= {f"network.{k}": v for k, v in inner_tensors.items()}
         return {"params": params, "fitted": fitted, "network": inner}, tensors
@@ -204,7 +198,6 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         cls, body: dict[str, Any], tensors: dict[str, torch.Tensor], *, checkpoint: bool = False
     ) -> TimeSeriesAutoencoder:
         """A model from its part of a model file (``_to_file``)."""
-        from aekit.exceptions import ModelFileError
         from aekit.io.model_file import params_from_json, with_prefix
 
         params = params_from_json(cls, body["params"])
@@ -214,18 +207,6 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
             params["estimator"] = clone(inner)
         model = cls(**params)
         model.estimator_ = inner
-        model.window_ = int(fitted["window_"])
-        model.channels_ = [str(c) for c in fitted["channels_"]]
-        model.n_features_in_ = len(model.channels_)
-        if fitted["named"]:
-            model.feature_names_in_ = np.asarray(model.channels_, dtype=object)
-        if inner.n_features_in_ != model.window_ * model.n_features_in_:
-            raise ModelFileError(
-                f"its network takes {inner.n_features_in_} values, not window "
-                f"{model.window_} x {model.n_features_in_} channels"
-            )
         arrays = {k: v.numpy() for k, v in with_prefix(tensors, "fitted.").items()}
-        model.scaler_ = Scaler("standard", arrays["scaler.offset"], arrays["scaler.scale"])
-        if model.scaler_.offset.shape != (model.n_features_in_,):
-            raise ModelFileError(f"its scaling has shape {model.scaler_.offset.shape}")
+        model._inputs_from_file(fitted, arrays, inner.n_features_in_)
         return model

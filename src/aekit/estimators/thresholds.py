@@ -14,6 +14,28 @@ from numpy.typing import NDArray
 AUTO_CONTAMINATION = 0.05  # contamination="auto": the classic 95th-percentile rule
 
 
+class Thresholded:
+    """What a fitted detector says of its threshold (it declares the two rules and sets
+    ``offset_``)."""
+
+    contamination: Any
+    false_positive_rate: Any
+    offset_: float
+
+    @property
+    def threshold_rule(self) -> str:
+        """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
+        return rule_text(self.contamination, self.false_positive_rate)
+
+    @property
+    def threshold_(self) -> float:
+        """Anomaly scores above this are anomalies (``-offset_``)."""
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "offset_")
+        return -float(self.offset_)
+
+
 def rule_text(contamination: Any, false_positive_rate: Any) -> str:
     """The rule that sets the threshold, as text: ``"contamination=auto"``, say."""
     if false_positive_rate is not None:
