@@ -509,7 +509,7 @@ def cmd_info(args: argparse.Namespace) -> None:
             "channels": model.channels_,
             "time_column": model.time_column,
         }
-        if hasattr(model, "detector_"):
+        if _is_detector(model):
             summary["series"] |= {
                 "scoring": model.scoring,
                 "timestamps_seen": len(model.training_scores_),

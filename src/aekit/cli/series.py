@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import is_outlier_detector
 
 from aekit.cli.options import (
     autoencoder_params,
@@ -65,7 +66,7 @@ def series_estimator(given: dict[str, Any], verbose: int, detector: bool) -> Any
 
 def fit_summary(model: Any, n_rows: int) -> tuple[str, str] | None:
     """What ``aekit fit`` says it trained (None when nothing was)."""
-    if type(model).__name__ == "TimeSeriesAutoencoder":
+    if not is_outlier_detector(model):
         history = model.estimator_.history_
         if history.n_epochs == 0:
             return None
@@ -77,7 +78,12 @@ def fit_summary(model: Any, n_rows: int) -> tuple[str, str] | None:
             f"timestamps in {history.fit_seconds:.1f}s",
             "the best model so far",
         )
-    if not hasattr(model, "offset_"):
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(model, "offset_")
+    except NotFittedError:  # stopped before a member finished an epoch
         return None
     inner = model.detector_
     how = "interrupted after" if inner.interrupted_ else "trained"
@@ -92,7 +98,7 @@ def fit_summary(model: Any, n_rows: int) -> tuple[str, str] | None:
 
 def run_command(args: argparse.Namespace, model: Any, command: str) -> None:
     """``aekit COMMAND`` on a series model file."""
-    detector = type(model).__name__ == "TimeSeriesDetector"
+    detector = is_outlier_detector(model)
     if command == "score" and detector:
         return score_series(args, model)
     if detector:
@@ -183,12 +189,13 @@ class SeriesRows:
                 range(self.rows + len(self.labels), self.rows + len(self.labels) + len(piece))
             )
         settled = self.scorer.update(piece)
-        return self._frame(settled["anomaly_score"], settled["channel_errors"])
+        return self.frame(settled["anomaly_score"], settled["channel_errors"])
 
     def finish(self) -> tuple[list[str], Any]:
-        return self._frame(*self.scorer.finish())
+        return self.frame(*self.scorer.finish())
 
-    def _frame(self, scores: np.ndarray, errors: np.ndarray) -> tuple[list[str], Any]:
+    def frame(self, scores: np.ndarray, errors: np.ndarray) -> tuple[list[str], Any]:
+        """The rows for these settled scores and channel errors, each with its label."""
         import pandas as pd
 
         model = self.model

@@ -31,6 +31,11 @@ class SeriesInputs:
     def _series(self, X: Any) -> SeriesData:
         return read_series(X, time_column=self.time_column, ignore=self.ignore)
 
+    def series_of(self, X: Any) -> SeriesData:
+        """``X`` read as this model reads it: its values (NaN where missing), channel
+        names and time labels (``aekit.data.series.SeriesData``)."""
+        return self._series(X)
+
     def _window_for(self, series: SeriesData) -> int:
         """``window`` resolved for this series; a series shorter than it is refused."""
         n = series.n_timestamps

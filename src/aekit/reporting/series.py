@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike
+from sklearn.base import is_outlier_detector
 
 MAX_TIMESTAMPS = 20_000  # the report shows at most this many timestamps (the first ones)
 MAX_CODES = 2000  # window codes drawn, at most, evenly spaced
@@ -28,9 +29,9 @@ def series_content(
     if len(X) > MAX_TIMESTAMPS:
         X = X.iloc[:MAX_TIMESTAMPS] if hasattr(X, "iloc") else X[:MAX_TIMESTAMPS]
         labels = None if labels is None else np.asarray(labels)[:MAX_TIMESTAMPS]
-    detector = type(model).__name__ == "TimeSeriesDetector"
+    detector = is_outlier_detector(model)
     network = model.detector_.estimators_[0] if detector else model.estimator_
-    series = model._series(X)
+    series = model.series_of(X)
     index = series.times if series.times is not None else series.index
     cards: list[Card] = []
     sections: list[tuple[str, str, list[Figure]]] = []
@@ -169,7 +170,7 @@ def _card(model: Any, network: Any, n: int) -> dict[str, str]:
         "window": f"{model.window_} timestamps ({model.window!r})",
         "channels": ", ".join(model.channels_),
     }
-    if type(model).__name__ == "TimeSeriesDetector":
+    if is_outlier_detector(model):
         rows["scoring"] = model.scoring
         rows["threshold"] = f"anomaly_score > {model.threshold_:.4g} ({model.threshold_rule})"
         rows["members"] = f"{len(model.detector_.estimators_)} autoencoders of windows"
