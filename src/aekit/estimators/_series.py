@@ -3,6 +3,7 @@ they were fitted on, the window, and per-channel scaling."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -130,6 +131,18 @@ class SeriesInputs:
                 f"least one window"
             )
         return sliding(x, self.window_)
+
+
+WINDOW_VALUES_PER_BATCH = 1 << 21  # window values given to a network at once: bounded memory
+
+
+def network_batches(windows: NDArray[np.float32], kind: str) -> Iterator[NDArray[np.float32]]:
+    """``windows`` ``(n, window, channels)`` as ``network_rows``, in batches of at most
+    ``WINDOW_VALUES_PER_BATCH`` values, in order."""
+    n, w, c = windows.shape
+    batch = max(1, WINDOW_VALUES_PER_BATCH // (w * c))
+    for lo in range(0, n, batch):
+        yield network_rows(windows[lo : lo + batch], kind)
 
 
 def network_rows(windows: NDArray[np.float32], kind: str) -> NDArray[np.float32]:

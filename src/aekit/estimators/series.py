@@ -14,7 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, causal_padding, runs, sliding
-from aekit.estimators._series import SeriesInputs, network_rows
+from aekit.estimators._series import SeriesInputs, network_batches, network_rows
 from aekit.estimators.outlier import AnomalyDetector
 from aekit.estimators.parameters import TimeSeriesDetectorParams
 from aekit.estimators.thresholds import (
@@ -27,7 +27,6 @@ from aekit.estimators.thresholds import (
 from aekit.exceptions import InputError
 
 MAX_CALIBRATION_BLOCKS = 5  # held-out blocks of time, spread over the series
-WINDOW_VALUES_PER_BATCH = 1 << 21  # window values scored at once: bounded memory
 
 
 class TimeSeriesDetector(
@@ -428,11 +427,9 @@ class SeriesScorer:
         """Each window's score and each channel's relative error at each of its timestamps,
         ``(n_windows, window, 1 + channels)`` (the window's last timestamp only with
         ``last_only``: ``(n_windows, 1 + channels)``)."""
-        n_windows, w, c = windows.shape
-        batch = max(1, WINDOW_VALUES_PER_BATCH // (w * c))
+        _, w, c = windows.shape
         out = []
-        for lo in range(0, n_windows, batch):
-            rows = network_rows(windows[lo : lo + batch], self.kind)
+        for rows in network_batches(windows, self.kind):
             terms = self.detector.detector_._terms(rows, per_feature=True)
             errors = terms["relative_error"].reshape(len(rows), w, c)
             score = terms["anomaly_score"]

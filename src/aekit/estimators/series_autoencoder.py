@@ -15,11 +15,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, sliding
-from aekit.estimators._series import SeriesInputs, network_rows
+from aekit.estimators._series import SeriesInputs, network_batches, network_rows
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.parameters import TimeSeriesAutoencoderParams
-
-WINDOW_VALUES_PER_BATCH = 1 << 21  # window values reconstructed at once: bounded memory
 
 
 class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstimator):
@@ -81,13 +79,6 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
     def _network_kind(self) -> str:
         return str(self.estimator_.kind)
 
-    def _batches(self, windows: NDArray[np.float32]) -> Any:
-        """``windows`` flattened, in batches of bounded size."""
-        n, w, c = windows.shape
-        batch = max(1, WINDOW_VALUES_PER_BATCH // (w * c))
-        for lo in range(0, n, batch):
-            yield network_rows(windows[lo : lo + batch], self.estimator_.kind)
-
     def reconstruct(self, X: ArrayLike) -> Any:
         """Each timestamp's reconstruction: the mean over the windows covering it.
 
@@ -99,7 +90,7 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         check_is_fitted(self, "estimator_")
         windows = self._window_view(X)
         cover = CoverMean(self.window_, self.n_features_in_)
-        for rows in self._batches(windows):
+        for rows in network_batches(windows, self.estimator_.kind):
             out = self.estimator_.reconstruct(rows)
             cover.add(np.asarray(out, np.float64).reshape(len(rows), self.window_, -1))
         scaled = cover.take(final=True).astype(np.float32)
@@ -139,7 +130,12 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
 
         check_is_fitted(self, "estimator_")
         windows = self._window_view(X)
-        codes = np.concatenate([self.estimator_.transform(rows) for rows in self._batches(windows)])
+        codes = np.concatenate(
+            [
+                self.estimator_.transform(rows)
+                for rows in network_batches(windows, self.estimator_.kind)
+            ]
+        )
         ends = np.arange(self.window_ - 1, self.window_ - 1 + len(codes))
         labels = self._series(X).labels(ends)
         columns = [f"z{k}" for k in range(codes.shape[1])]
