@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ import pytest
 from numpy.typing import NDArray
 
 from aekit.datasets import load_digits
+from aekit.training.threads import set_threads
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("AEKIT_DATA", REPO.parent / "shared" / "data"))
@@ -24,6 +25,16 @@ def data_dir() -> Path:
     if not (SHARED_DATA / "mnist" / "mnist.npz").is_file():
         pytest.skip(f"shared data not found at {SHARED_DATA}; set AEKIT_DATA")
     return SHARED_DATA
+
+
+@pytest.fixture
+def pinned_threads() -> Iterator[Callable[[int | None], int | None]]:
+    """aekit's thread count fixed at 2 for the test, for bit-identical reruns (it otherwise
+    follows the machine's load, and matrix products round differently at another count).
+    Yields ``set_threads`` to change it within the test."""
+    previous = set_threads(2)
+    yield set_threads
+    set_threads(previous)
 
 
 @pytest.fixture(scope="session")

@@ -36,6 +36,7 @@ def test_readme_example_runs(
 
     monkeypatch.setattr(aekit.datasets, "load_mnist", small_mnist)
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("AEKIT_DATA", str(data_dir))  # blocks that read the shared data find it
     code = code.replace("max_epochs=20", "max_epochs=2")  # the MNIST model trains long
     namespace: dict[str, Any] = {}
     exec(compile(code, f"README block {index}", "exec"), namespace)

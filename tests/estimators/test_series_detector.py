@@ -142,7 +142,9 @@ def test_arrays_gaps_and_a_time_column_work(skab_experiment: tuple[pd.DataFrame,
     assert one.anomaly_score(values[:, 0]).shape == (len(values),)
 
 
-def test_the_same_seed_gives_the_same_scores(skab_experiment: tuple[pd.DataFrame, Any]) -> None:
+def test_the_same_seed_gives_the_same_scores(
+    skab_experiment: tuple[pd.DataFrame, Any], pinned_threads: Any
+) -> None:
     frame, _ = skab_experiment
     first = TimeSeriesDetector(random_state=3).fit(frame.iloc[:TRAIN]).anomaly_score(frame)
     second = TimeSeriesDetector(random_state=3).fit(frame.iloc[:TRAIN]).anomaly_score(frame)

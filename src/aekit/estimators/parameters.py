@@ -28,6 +28,12 @@ from aekit.params import (
     param,
 )
 
+SAME_SEED = (
+    "the same integer gives bit-identical results on CPU with the same thread count (aekit "
+    "follows the machine's load unless AEKIT_THREADS or --threads fixes it; other counts "
+    "agree to float rounding)."
+)
+
 
 @declare_params
 class AutoencoderParams(DeclaredParams):
@@ -188,8 +194,8 @@ class AutoencoderParams(DeclaredParams):
     random_state: int | Any | None = param(
         None,
         Seed(),
-        help="Seed of the initialisation, the batches, the noise and the validation split: the "
-        "same integer gives bit-identical results on CPU.",
+        help="Seed of the initialisation, the batches, the noise and the validation split: "
+        + SAME_SEED,
         aliases=("--seed",),
     )
     verbose: int = param(
@@ -277,8 +283,8 @@ class AnomalyDetectorParams(ThresholdParams):
     random_state: int | Any | None = param(
         None,
         Seed(),
-        help="Seeds the calibration split, each member's rows and each member's network: the "
-        "same integer gives bit-identical results on CPU.",
+        help="Seeds the calibration split, each member's rows and each member's network: "
+        + SAME_SEED,
         aliases=("--seed",),
     )
     verbose: int = param(
@@ -347,7 +353,7 @@ class TimeSeriesDetectorParams(ThresholdParams, WindowParams):
     random_state: int | Any | None = param(
         None,
         Seed(),
-        help="Seeds the detector of windows: the same integer gives bit-identical results on CPU.",
+        help="Seeds the detector of windows: " + SAME_SEED,
         aliases=("--seed",),
     )
     verbose: int = param(0, Verbosity(), help="1 reports the windows and the fit.", cli=False)
@@ -371,7 +377,7 @@ class TimeSeriesAutoencoderParams(WindowParams):
     random_state: int | Any | None = param(
         None,
         Seed(),
-        help="Seeds the network: the same integer gives bit-identical results on CPU.",
+        help="Seeds the network: " + SAME_SEED,
         aliases=("--seed",),
     )
     verbose: int = param(0, Verbosity(), help="1 shows a progress bar over the epochs.", cli=False)
