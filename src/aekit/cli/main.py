@@ -820,10 +820,12 @@ def _write(output: str, data: Any, *, columns: list[str] | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
-    from aekit.training.threads import set_threads
-
     args = build_parser().parse_args(argv)
-    previous = set_threads(args.threads) if args.threads is not None else None
+    previous = None
+    if args.threads is not None:  # threads imports torch: only when asked, so that an
+        from aekit.training.threads import set_threads  # error found first is instant
+
+        previous = set_threads(args.threads)
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _show_warning
@@ -858,23 +860,22 @@ def _show_warning(message: Warning | str, category: type[Warning], *args: Any, *
 
 
 def _is_user_error(error: Exception) -> bool:
-    from sklearn.exceptions import NotFittedError
-
     from aekit.exceptions import AekitError
 
-    return isinstance(
-        error,
-        (
-            UserError,
-            AekitError,
-            ValueError,
-            FileNotFoundError,
-            PermissionError,
-            IsADirectoryError,
-            NotADirectoryError,
-            NotFittedError,
-        ),
+    user_errors: tuple[type[Exception], ...] = (
+        UserError,
+        AekitError,
+        ValueError,
+        FileNotFoundError,
+        PermissionError,
+        IsADirectoryError,
+        NotADirectoryError,
     )
+    if "sklearn" in sys.modules:  # a NotFittedError needs scikit-learn loaded; not before
+        from sklearn.exceptions import NotFittedError
+
+        user_errors += (NotFittedError,)
+    return isinstance(error, user_errors)
 
 
 def _one_line(error: Exception) -> str:
