@@ -1,4 +1,5 @@
-"""The one way the CLI tests run ``aekit``: a subprocess, as a user runs it."""
+"""The one way the CLI tests run ``aekit``: a process of its own, as a user runs it (forked
+from a warm interpreter: ``warm_cli``)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+
+import warm_cli
 
 
 def aekit(
@@ -15,13 +18,9 @@ def aekit(
     Python's warnings are silenced unless ``warnings`` (aekit's own then print as a user
     sees them)."""
     env = {**os.environ, "PYTHONWARNINGS": "default" if warnings else "ignore"}
-    result = subprocess.run(
-        [sys.executable, "-m", "aekit", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    status, stdout, stderr = warm_cli.run(list(args), cwd, env, timeout=300)
+    result = subprocess.CompletedProcess(
+        [sys.executable, "-m", "aekit", *args], status, stdout, stderr
     )
     if check and result.returncode != 0:
         raise AssertionError(f"aekit {' '.join(args)} failed:\n{result.stderr}")
