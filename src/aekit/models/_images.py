@@ -12,6 +12,8 @@ from aekit.models.base import BaseAE
 class ImageAE(BaseAE):
     """Base of the kinds that take images ``(C, H, W)``, any H and W >= 2."""
 
+    takes_images = True
+
     @classmethod
     def check_input_shape(cls, input_shape: tuple[int, ...]) -> None:
         if len(input_shape) != 3 or min(input_shape[1:]) < 2:

@@ -105,6 +105,7 @@ class BaseAE(nn.Module):
     kind: ClassVar[str]
     config_class: ClassVar[type[ModelConfig]] = ModelConfig
     takes_sequences: ClassVar[bool] = False  # samples (1, steps, channels), read in order
+    takes_images: ClassVar[bool] = False  # samples (C, H, W), read as images
     encoder: nn.Module
     decoder: nn.Module
 
