@@ -48,6 +48,7 @@ SECTIONS = (
     "quality",
     "anomaly",
     "large_table",
+    "mnist_oneclass",
     "denoising",
     "inference",
     "profile",
@@ -143,6 +144,17 @@ def run_threads(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
     return threads.run(data, rounds=1 if quick else max(1, repeats))
 
 
+def run_mnist_oneclass(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
+    import mnist_oneclass
+
+    (X_train, y_train), (X_test, y_test) = _mnist(data, images=True)
+    if quick:  # two digits on a slice, same code path
+        return mnist_oneclass.run(
+            ((X_train[:6000], y_train[:6000]), (X_test[:1000], y_test[:1000])), [0, 1], seeds=1
+        )
+    return mnist_oneclass.run(((X_train, y_train), (X_test, y_test)), seeds=repeats)
+
+
 def run_timeseries(data: Path, quick: bool, repeats: int) -> dict[str, Any]:
     import timeseries
 
@@ -154,6 +166,7 @@ RUNNERS: dict[str, Callable[[Path, bool, int], Any]] = {
     "quality": run_quality,
     "anomaly": run_anomaly,
     "large_table": run_large_table,
+    "mnist_oneclass": run_mnist_oneclass,
     "denoising": run_denoising,
     "inference": run_inference,
     "profile": run_profile,
@@ -238,6 +251,10 @@ def bars(results: dict[str, Any]) -> list[dict[str, Any]]:
         import large_table
 
         out.append(large_table.bar(results["large_table"]))
+    if "mnist_oneclass" in results:
+        import mnist_oneclass
+
+        out += mnist_oneclass.bars(results["mnist_oneclass"])
     if "timeseries" in results:
         import timeseries
 
@@ -411,6 +428,7 @@ def markdown(report: dict[str, Any]) -> str:
         "quality": ("Reconstruction quality and latent structure", "quality"),
         "anomaly": ("Anomaly detection on ADBench", "anomaly_adbench"),
         "large_table": ("A large table", "large_table"),
+        "mnist_oneclass": ("Images: MNIST one-class", "mnist_oneclass"),
         "denoising": ("Denoising", "denoising_mnist"),
         "inference": ("Inference", "inference"),
         "profile": ("Where the training time goes", "loop_profile"),

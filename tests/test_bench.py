@@ -14,6 +14,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from aekit.datasets import load_mnist
+
 REPO = Path(__file__).resolve().parents[1]
 BENCH = [sys.executable, "-m", "bench"]
 
@@ -271,3 +273,23 @@ def test_timeseries_bench_compares_aekit_with_the_windowed_references(timeseries
     verdicts = bench.bars(result)
     assert not verdicts[0]["pass"]  # two experiments never pass the 34-experiment bar
     assert "SKAB" in bench.markdown(result) and "Denoising SKAB" in bench.markdown(result)
+
+
+def test_mnist_one_class_mixes_ten_percent_others_and_bars_need_every_digit(
+    data_dir: Path,
+) -> None:
+    oneclass = _bench_script("mnist_oneclass")
+    (X_train, y_train), (X_test, y_test) = load_mnist(data_dir / "mnist" / "mnist.npz")
+    X, n_others = oneclass.one_class_split(X_train[:1500], y_train[:1500], digit=3)
+    own = int((y_train[:1500] == 3).sum())
+    assert len(X) == own + n_others and n_others == round(own / 9)  # 10% of the result
+    mnist = ((X_train[:1500], y_train[:1500]), (X_test[:400], y_test[:400]))
+    result = oneclass.run(mnist, digits=[3], only=["aekit conv", "PCA"])
+    row = result["rows"][0]
+    for name in ("aekit conv", "PCA"):
+        assert 0.6 < row[name]["roc_auc"] <= 1.0 and 0.8 < row[name]["ap"] <= 1.0
+        assert result["speed"][name]["seconds"] > 0
+    assert result["speed_images"] == 1500  # the slice, not 8,000: the bars then fail
+    result["speed"]["IsolationForest"] = {"fit_seconds": 0.1, "score_seconds": 0.1, "seconds": 0.2}
+    assert [bar["pass"] for bar in oneclass.bars(result)] == [False, False, False]
+    assert "mean of 3 (not chosen on)" in oneclass.markdown(result)
