@@ -36,7 +36,7 @@ def child(request):
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     for fd, path in ((1, request["stdout"]), (2, request["stderr"])):
-        os.dup2(os.open(path, os.O_WRONLY | os.O_TRUNC), fd)
+        os.dup2(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), fd)
     warnings.resetwarnings()
     warnings.simplefilter(request["warnings"])
     sys.argv = ["aekit", *request["args"]]
@@ -89,11 +89,9 @@ def run(args: list[str], cwd: Path, env: dict[str, str], timeout: float) -> tupl
         return done.returncode, done.stdout, done.stderr
     with _lock, tempfile.TemporaryDirectory() as tmp:
         out, err = Path(tmp, "stdout"), Path(tmp, "stderr")
-        out.touch()
-        err.touch()
         server = _started()
         request = {
-            "args": list(args),
+            "args": args,
             "cwd": str(cwd),
             "env": env,
             "stdout": str(out),

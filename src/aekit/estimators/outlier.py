@@ -216,15 +216,13 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         """
         from aekit.models import kind_settings, model_class
 
-        defaults: dict[str, Any] = {
-            k: dict(v) if isinstance(v, dict) else v for k, v in DETECTION_DEFAULTS.items()
-        }
+        def copied(table: dict[str, Any]) -> dict[str, Any]:  # callers may change the dicts
+            return {k: dict(v) if isinstance(v, dict) else v for k, v in table.items()}
+
+        defaults = copied(DETECTION_DEFAULTS)
         kind = params.get("kind", defaults.get("kind", "dense"))
         if model_class(kind).takes_images:
-            defaults |= {
-                k: dict(v) if isinstance(v, dict) else v
-                for k, v in IMAGE_DETECTION_DEFAULTS.items()
-            }
+            defaults |= copied(IMAGE_DETECTION_DEFAULTS)
         own = kind_settings(kind)
         settings = {k: v for k, v in defaults["model_params"].items() if k in own}
         defaults["model_params"] = settings or None
@@ -530,7 +528,7 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         if stacked is None:
             return [
                 self._member_statistics(n, x_train[r]) for n, r in zip(networks, rows, strict=True)
-            ]  # (only plain dense networks stack: per-value error scales below)
+            ]
         index = np.stack(rows)
         device = next(networks[0].parameters()).device
         parts: list[list[NDArray[np.float64]]] = [[], [], []]
@@ -562,9 +560,10 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         a border that is always dark) let a few stray strokes outweigh the digit."""
         if self.preprocessor_ is not None:  # one scale per original column, not per input
             error = error @ self.preprocessor_.group_matrix()
-        typical = np.median(error, axis=0)
         if one_scale:
-            typical = np.full_like(typical, np.median(error.mean(axis=1)))
+            typical = np.full(error.shape[1], np.median(error.mean(axis=1)))
+        else:
+            typical = np.median(error, axis=0)
         # a floor keeps a feature the network reconstructs perfectly from exploding the score
         floor = ERROR_SCALE_FLOOR * float(typical.max()) + np.finfo(np.float32).tiny
         error_scale = np.maximum(typical, floor).astype(np.float32).astype(np.float64)
