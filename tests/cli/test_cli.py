@@ -56,6 +56,19 @@ def test_help_is_instant_and_shows_examples(tmp_path):
         assert "example:" in text and f"aekit {command}" in text
 
 
+def test_a_missing_data_file_is_reported_before_torch_is_imported(tmp_path):
+    code = (
+        "import sys; from aekit.cli.main import main; status = main(['score', "
+        "'model.safetensors', 'missing.csv', '-o', 'x.csv']); "
+        "print(status, 'torch' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert result.stdout.strip() == "1 False", result.stderr
+    assert "'missing.csv' not found" in result.stderr
+
+
 def test_fit_writes_a_loadable_model_and_reports(workdir):
     import aekit as lib
 
