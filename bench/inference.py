@@ -61,7 +61,9 @@ def fitted_detector(fit_rows: np.ndarray) -> Any:
 class MatmulFloor:
     """The detector's networks as matrix products alone: each member's linear layers in
     order, float32, on the scaled rows (scaled here, untimed), in batches of 4,096 rows;
-    by torch or onnxruntime, whichever is faster on the first 200,000 rows."""
+    by torch (over its threads) or onnxruntime (as the scoring engine runs: one batch per
+    thread, as many batches at once as torch has threads), whichever is faster on the
+    first 200,000 rows."""
 
     def __init__(self, detector: Any, X: np.ndarray) -> None:
         import torch
@@ -85,31 +87,12 @@ class MatmulFloor:
     def _session(self) -> Any:
         try:
             import onnxruntime as ort
-            from onnx import TensorProto, helper, numpy_helper
 
-            from aekit.export import OPSET
+            model = floor_model(self.layers)
         except ImportError:
             return None
-        nodes, inits, outputs = [], [], []
-        for m, weights in enumerate(self.layers):
-            h = "x"
-            for j, w in enumerate(weights):
-                name = f"w{m}_{j}"
-                inits.append(numpy_helper.from_array(w.numpy(), name))
-                nodes.append(helper.make_node("MatMul", [h, name], [f"h{m}_{j}"]))
-                h = f"h{m}_{j}"
-            outputs.append(helper.make_tensor_value_info(h, TensorProto.FLOAT, ["b", None]))
-        n_in = self.layers[0][0].shape[0]
-        graph = helper.make_graph(
-            nodes,
-            "floor",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", n_in])],
-            outputs,
-            initializer=inits,
-        )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.torch.get_num_threads()
+        options.intra_op_num_threads = 1  # as the scoring engine: one batch per thread
         return ort.InferenceSession(model.SerializeToString(), options)
 
     def __call__(self, X: np.ndarray) -> np.ndarray:
@@ -120,8 +103,11 @@ class MatmulFloor:
     def _products(self, x: np.ndarray, engine: str) -> None:
         batch = 4096
         if engine == "onnxruntime":
-            for lo in range(0, len(x), batch):
-                self.session.run(None, {"x": x[lo : lo + batch]})
+            from concurrent.futures import ThreadPoolExecutor
+
+            with ThreadPoolExecutor(self.torch.get_num_threads()) as pool:
+                starts = range(0, len(x), batch)
+                list(pool.map(lambda lo: self.session.run(None, {"x": x[lo : lo + batch]}), starts))
             return
         with self.torch.inference_mode():
             rows = self.torch.from_numpy(x)
@@ -130,6 +116,33 @@ class MatmulFloor:
                     h = rows[lo : lo + batch]
                     for w in weights:
                         h = h @ w
+
+
+def floor_model(layers: list[list[Any]]) -> Any:
+    """An ONNX graph of each member's linear layers (``(in, out)`` weights) in order: one
+    ``MatMul`` per layer, every member from the same input ``x``."""
+    from onnx import TensorProto, helper, numpy_helper
+
+    from aekit.export import OPSET
+
+    nodes, inits, outputs = [], [], []
+    for m, weights in enumerate(layers):
+        h = "x"
+        for j, w in enumerate(weights):
+            name = f"w{m}_{j}"
+            inits.append(numpy_helper.from_array(w.numpy(), name))
+            nodes.append(helper.make_node("MatMul", [h, name], [f"h{m}_{j}"]))
+            h = f"h{m}_{j}"
+        outputs.append(helper.make_tensor_value_info(h, TensorProto.FLOAT, ["b", None]))
+    n_in = layers[0][0].shape[0]
+    graph = helper.make_graph(
+        nodes,
+        "floor",
+        [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["b", n_in])],
+        outputs,
+        initializer=inits,
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)])
 
 
 def _linears(network: Any) -> list[Any]:
@@ -262,7 +275,7 @@ def profile(n_rows: int) -> str:
     options.enable_profiling = True
     trace = Path(tempfile.mkdtemp(prefix="aekit-profile-"))
     options.profile_file_prefix = str(trace / "onnxruntime")
-    options.intra_op_num_threads = 2
+    options.intra_op_num_threads = 1  # as the engine runs each batch
     model = score_graph(detector.score_module_).SerializeToString()
     session = ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     started = time.perf_counter()
@@ -278,13 +291,57 @@ def profile(n_rows: int) -> str:
     total = sum(kernels.values())
     lines = [
         f"{n_rows:,} rows: validation and scaling {prepare:.2f} s, the scoring session "
-        f"{scoring:.2f} s (profiled); kernel time by operator:",
+        f"{scoring:.2f} s on one thread (profiled); kernel time by operator:",
         "",
         "| operator | share |",
         "|---|---|",
     ]
     lines += [f"| {op} | {t / total:.1%} |" for op, t in kernels.most_common(12)]
+    lines += ["", *ablation(detector, x[:200_000])]
     return "\n".join(lines)
+
+
+def ablation(detector: Any, x: np.ndarray, repeats: int = 5) -> list[str]:
+    """Microseconds per row on one thread (median of ``repeats``): the scoring graph, the
+    same without its activations (``Tanh`` as ``Identity``), and the members' linear
+    layers alone (the matmul floor's graph): what the activations and the score's own
+    terms (distances, reductions) add to the products."""
+    import onnx
+    import onnxruntime as ort
+
+    from aekit.export.runtime import score_graph
+
+    def session(model: Any) -> Any:
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = 1
+        return ort.InferenceSession(model.SerializeToString(), options)
+
+    graph = score_graph(detector.score_module_)
+    linear = onnx.ModelProto()
+    linear.CopyFrom(graph)
+    for node in linear.graph.node:
+        if node.op_type in ("Tanh", "Relu", "Sigmoid", "LeakyRelu", "Elu", "Selu", "Gelu"):
+            node.op_type, node.domain = "Identity", ""
+            del node.attribute[:]
+    layers = [
+        [m.weight.detach().T.contiguous() for m in _linears(net)]
+        for net in detector.score_module_.networks
+    ]
+    sessions = {
+        "scoring graph": session(graph),
+        "without activations": session(linear),
+        "linear layers alone (floor)": session(floor_model(layers)),
+    }
+    timed: dict[str, list[float]] = {name: [] for name in sessions}
+    for _ in range(repeats):
+        for name, s in sessions.items():
+            started = time.perf_counter()
+            for lo in range(0, len(x), 4096):
+                s.run(None, {"x": x[lo : lo + 4096]})
+            timed[name].append((time.perf_counter() - started) / len(x) * 1e6)
+    lines = ["| one thread, 4,096-row batches | us per row |", "|---|---|"]
+    lines += [f"| {name} | {statistics.median(t):.2f} |" for name, t in timed.items()]
+    return lines
 
 
 def main() -> None:

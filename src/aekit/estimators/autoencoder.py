@@ -835,12 +835,27 @@ def preprocess(estimator: Any, X: Any) -> tuple[NDArray[np.float32], tuple[int, 
     """``X`` validated against ``estimator`` (its features and names) and mapped by its
     fitted preprocessing (``preprocessor_`` or ``scaler_``): model-space rows
     ``(n, *sample_shape_)``, and the shape of one sample of X as given."""
+    rows, shape, to_model = validated_rows(estimator, X)
+    return to_model(rows), shape
+
+
+def validated_rows(
+    estimator: Any, X: Any
+) -> tuple[NDArray[np.float32], tuple[int, ...], Callable[[NDArray[np.float32]], NDArray[Any]]]:
+    """``preprocess`` in two steps, for scoring batch by batch: ``X`` validated (a table
+    already encoded), the shape of one sample of X as given, and the function that maps
+    any slice of those rows into model space (the scaling; for a table, nothing more), so
+    that no scaled copy of the whole of X is made."""
     table = estimator.preprocessor_
     if table is not None:
-        return table.transform(X), estimator.sample_shape_
+        return table.transform(X), estimator.sample_shape_, _unchanged
     X = validate_samples(estimator, X, reset=False)
     shape = tuple(X.shape[1:])
-    return estimator.scaler_.transform(X.reshape(len(X), *estimator.sample_shape_)), shape
+    return X.reshape(len(X), *estimator.sample_shape_), shape, estimator.scaler_.transform
+
+
+def _unchanged(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+    return rows
 
 
 def check_overflow(out: NDArray[Any], x: NDArray[np.float32], first_row: int = 0) -> None:

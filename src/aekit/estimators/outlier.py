@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral
 from pathlib import Path
@@ -26,6 +27,7 @@ from aekit.estimators.autoencoder import (
     Autoencoder,
     check_overflow,
     preprocess,
+    validated_rows,
 )
 from aekit.estimators.parameters import AnomalyDetectorParams
 from aekit.estimators.thresholds import (
@@ -684,11 +686,18 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
 
     def _terms(self, X: Any, per_feature: bool = False) -> dict[str, NDArray[np.float64]]:
         """The score's terms and the score for ``X``, from one pass of each member's network
-        over each batch of rows, by the scoring engine (``scoring_engine``); torch's
-        arithmetic is in float64 too, so that memory stays bounded and no second thread
-        pool (numpy's BLAS) competes for the cores. With ``per_feature``,
-        ``relative_error`` is per value, in X's sample shape (per column for a table)."""
-        x, shape = self._network_rows(X)
+        over each batch of rows, scaled batch by batch, by the scoring engine
+        (``scoring_engine``).
+
+        onnxruntime scores one batch per thread, several batches at once (its small
+        products do not gain from being split over threads); torch scores the batches in
+        turn, each over torch's threads, in float64 like the statistics, so that memory
+        stays bounded and no second thread pool (numpy's BLAS) competes for the cores.
+        With ``per_feature``, ``relative_error`` is per value, in X's sample shape (per
+        column for a table)."""
+        check_is_fitted(self, "score_module_")
+        x, shape, to_network = validated_rows(self, X)
+        input_shape = self.estimators_[0].model_.config.input_shape
         module = self.score_module_.eval()
         n = len(x)
         n_columns = module.error_scale.shape[1]
@@ -697,14 +706,25 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
             out["relative_error"] = np.empty((n, n_columns), np.float64)
         work = work_of(module, min(n, INFERENCE_BATCH))
         with torch.inference_mode(), compute_threads(work) as threads:
-            scorer = self._onnx_scorer(threads, per_feature)
-            for lo in range(0, n, INFERENCE_BATCH):
-                rows = x[lo : lo + INFERENCE_BATCH]
+            scorer = self._onnx_scorer(per_feature)
+
+            def score_batch(lo: int) -> None:
+                rows = to_network(x[lo : lo + INFERENCE_BATCH]).reshape(-1, *input_shape)
                 terms = scorer(rows) if scorer is not None else self._torch_terms(rows, per_feature)
-                totals = [t.reshape(len(rows), -1).sum(1) for t in terms.values()]
-                check_overflow(np.stack(totals, 1), rows, lo)
+                # every term flows into the score with a weight: a non-finite term makes it
+                # non-finite too (inf, or nan where its weight is 0)
+                check_overflow(terms["anomaly_score"], rows, lo)
                 for name, value in terms.items():
                     out[name][lo : lo + len(rows)] = value
+
+            starts = range(0, n, INFERENCE_BATCH)
+            if scorer is None or threads == 1 or len(starts) == 1:
+                for lo in starts:
+                    score_batch(lo)
+            else:
+                with ThreadPoolExecutor(threads) as pool:
+                    for _ in pool.map(score_batch, starts):  # raises the first batch's error
+                        pass
         if per_feature:
             error = out["relative_error"]
             if self.preprocessor_ is None:  # a table's errors are per column already
@@ -729,9 +749,9 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         (``aekit.export.runtime``: onnxruntime by default where it is installed and the
         members are MLPs of one shape, on the CPU)."""
         check_is_fitted(self, "score_module_")
-        return "onnxruntime" if self._onnx_scorer(torch.get_num_threads()) else "torch"
+        return "onnxruntime" if self._onnx_scorer() else "torch"
 
-    def _onnx_scorer(self, threads: int, per_feature: bool = False) -> Any:
+    def _onnx_scorer(self, per_feature: bool = False) -> Any:
         """The onnxruntime scorer of this detector's score module (built once per kind of
         output, kept while the module is the same), or None where torch scores."""
         from aekit.export import runtime
@@ -740,21 +760,20 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         if engine == "torch":
             return None
         module = self.score_module_
-        key = (threads, per_feature)
-        cache: tuple[Any, dict[tuple[int, bool], Any]] | None
+        cache: tuple[Any, dict[bool, Any]] | None
         cache = getattr(self, "_scorer_cache", None)
-        if cache is not None and cache[0] is module and key in cache[1]:
-            return cache[1][key]
+        if cache is not None and cache[0] is module and per_feature in cache[1]:
+            return cache[1][per_feature]
         reason = runtime.why_not(module, self.estimators_[0]._device().type)
         if reason is not None:
             if engine == "onnxruntime":
                 raise ValueError(f"AEKIT_ENGINE=onnxruntime cannot score this detector: {reason}")
             return None
-        scorer = runtime.OnnxScorer(module, threads, per_feature)
+        scorer = runtime.OnnxScorer(module, per_feature)
         if cache is None or cache[0] is not module:
             cache = (module, {})
             self._scorer_cache = cache
-        cache[1][key] = scorer
+        cache[1][per_feature] = scorer
         return scorer
 
     def __getstate__(self) -> dict[str, Any]:
