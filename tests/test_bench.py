@@ -293,3 +293,25 @@ def test_mnist_one_class_mixes_ten_percent_others_and_bars_need_every_digit(
     result["speed"]["IsolationForest"] = {"fit_seconds": 0.1, "score_seconds": 0.1, "seconds": 0.2}
     assert [bar["pass"] for bar in oneclass.bars(result)] == [False, False, False]
     assert "mean of 3 (not chosen on)" in oneclass.markdown(result)
+
+
+def test_inference_profile_and_engine_agreement(data_dir: Path, tmp_path: Path) -> None:
+    """``bench/inference.py --profile``'s ablation times the scoring graph against itself
+    without activations and against the bare products; ``--agreement`` compares the
+    engines' outputs set by set (here on one ADBench set)."""
+    pytest.importorskip("onnxruntime")
+    inference = _bench_script("inference")
+    X = inference.make_rows(12_000)
+    detector = inference.fitted_detector(X[:4_000])
+    lines = inference.ablation(detector, detector.network_inputs(X), repeats=1)
+    timed = {line.split(" | ")[0][2:]: float(line.split(" | ")[1][:-2]) for line in lines[2:]}
+    assert set(timed) == {"scoring graph", "without activations", "linear layers alone (floor)"}
+    assert all(t > 0 for t in timed.values())
+    assert timed["linear layers alone (floor)"] < timed["scoring graph"]
+    (tmp_path / "adbench").mkdir()
+    (tmp_path / "adbench" / "29_Pima.npz").symlink_to(data_dir / "adbench" / "29_Pima.npz")
+    table = inference.agreement(tmp_path).splitlines()
+    assert len(table) == 3 and table[2].startswith("| 29_Pima |")
+    *differences, flips = (cell.strip() for cell in table[2].strip("|").split("|")[1:])
+    assert all(float(d) < 1e-5 for d in differences) and flips == "0"
+    assert "AEKIT_ENGINE" not in os.environ
