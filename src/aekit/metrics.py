@@ -88,6 +88,14 @@ def psnr(
     Returns
     -------
     psnr : float, or ndarray of shape (n_samples,) with ``reduction="none"``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.metrics import psnr
+    >>> clean = np.zeros((2, 8, 8))
+    >>> round(float(psnr(clean, clean + 0.1, data_range=1.0)), 2)
+    20.0
     """
     x, y, data_range = _pair(clean, estimate, data_range, reduction)
     mse = np.square(x - y).reshape(len(x), -1).mean(axis=1)
@@ -131,6 +139,16 @@ def ssim(
     Returns
     -------
     ssim : float, or ndarray of shape (n_samples,) with ``reduction="none"``
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.metrics import ssim
+    >>> images = np.random.default_rng(0).random((4, 16, 16))
+    >>> float(ssim(images, images))
+    1.0
+    >>> bool(ssim(images, 0.5 * images) < 1.0)
+    True
     """
     x, y, data_range = _pair(clean, estimate, data_range, reduction)
     if x.ndim not in (3, 4):
@@ -392,6 +410,17 @@ def vus_pr(
     1.0
     >>> round(vus_pr(labels, noise, sliding_window=20), 3)
     0.088
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.metrics import vus_pr
+    >>> labels = np.zeros(1000, int)
+    >>> labels[500:520] = 1
+    >>> scores = np.random.default_rng(0).random(1000)
+    >>> scores[505:515] += 2  # a score that finds the anomaly
+    >>> bool(vus_pr(labels, scores, sliding_window=10) > vus_pr(labels, -scores, sliding_window=10))
+    True
     """
     y = _binary_series("labels", labels)
     _require_both_classes(y)
@@ -430,6 +459,15 @@ def skab_scores(labels: ArrayLike, flags: ArrayLike) -> dict[str, float]:
     >>> scores = skab_scores([0, 0, 1, 1, 1, 0], [0, 1, 1, 1, 0, 0])
     >>> {name: round(value, 2) for name, value in scores.items()}
     {'f1': 0.67, 'far': 33.33, 'mar': 33.33}
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.metrics import skab_scores
+    >>> labels = np.array([0, 0, 1, 1, 0, 0])
+    >>> flags = np.array([0, 1, 1, 1, 0, 0])
+    >>> {name: round(value, 3) for name, value in skab_scores(labels, flags).items()}
+    {'f1': 0.8, 'far': 25.0, 'mar': 0.0}
     """
     y = _binary_series("labels", labels)
     f = _binary_series("flags", flags)

@@ -57,6 +57,26 @@ def save_model(
     ``example_input(model)``. ``signature``: by default inferred from the
     example and what the model returns for it. ``pip_requirements``: by default this
     aekit and the extras its pyfunc needs.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import aekit.mlflow
+    >>> from aekit import AnomalyDetector
+    >>> from aekit.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> detector = AnomalyDetector(n_estimators=2, random_state=0).fit(X)
+    >>> folder = Path(tempfile.mkdtemp()) / "detector"
+    >>> aekit.mlflow.save_model(detector, folder, input_example=X[:5])
+    >>> again = aekit.mlflow.load_model(str(folder))  # the detector itself
+    >>> bool((again.anomaly_score(X) == detector.anomaly_score(X)).all())
+    True
+    >>> import mlflow.pyfunc
+    >>> scorer = mlflow.pyfunc.load_model(str(folder))  # what a server or Spark runs
+    >>> list(scorer.predict(X[:3]).columns)  # doctest: +NORMALIZE_WHITESPACE
+    ['anomaly_score', 'relative_error', 'code_distance', 'hidden_distance', 'p_value',
+     'is_anomaly']
     """
     mlflow = require_mlflow()
     from mlflow.models import Model, infer_signature

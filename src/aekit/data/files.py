@@ -93,7 +93,20 @@ def read_data(
 def read_table(path: str | Path, options: ReadOptions | None = None) -> Any:
     """A table file as a pandas DataFrame: CSV/TSV (dialect detected unless ``options``
     says), an Excel workbook's sheet, JSON Lines or Parquet. A file read into one column
-    whose values hold a separator is refused, naming the separator."""
+    whose values hold a separator is refused, naming the separator.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from aekit import read_table
+    >>> path = Path(tempfile.mkdtemp()) / "orders.csv"
+    >>> _ = path.write_text("city;amount\\nParis;3,5\\nLyon;12,0\\n")
+    >>> read_table(path)  # the separator and the decimal comma are detected
+        city  amount
+    0  Paris     3.5
+    1   Lyon    12.0
+    """
     path = Path(path).expanduser()
     options = options or ReadOptions()
     suffix = path.suffix.lower()

@@ -18,6 +18,13 @@ def load_digits(*, images: bool = False) -> tuple[NDArray[np.float32], NDArray[n
     -------
     X : ndarray of shape (1797, 64) or (1797, 8, 8)
     y : ndarray of shape (1797,), the digit 0-9
+
+    Examples
+    --------
+    >>> from aekit.datasets import load_digits
+    >>> X, y = load_digits(images=True)
+    >>> X.shape, X.dtype, float(X.max())
+    ((1797, 8, 8), dtype('float32'), 1.0)
     """
     from sklearn.datasets import load_digits as sklearn_digits
 

@@ -48,6 +48,15 @@ def load_mnist(path: str | Path | None = None, *, images: bool = True) -> tuple[
         ``mnist.npz`` itself or a folder holding it (or ``mnist/mnist.npz``).
     images : bool, default=True
         Shape (n, 28, 28); False gives rows of 784.
+
+    Examples
+    --------
+    With ``$AEKIT_DATA`` pointing at a folder holding ``mnist/mnist.npz``:
+
+    >>> from aekit.datasets import load_mnist
+    >>> (X_train, y_train), (X_test, y_test) = load_mnist()
+    >>> X_train.shape, X_test.shape
+    ((60000, 28, 28), (10000, 28, 28))
     """
     file = find_mnist(path)
     try:
@@ -72,6 +81,14 @@ def fetch_mnist(data_home: str | Path | None = None) -> Path:
     """Download ``mnist.npz`` into ``data_home`` (default: the cache), checking its SHA-256.
 
     Only this function touches the network; it does nothing if the file is already there.
+
+    Examples
+    --------
+    On a machine with internet, once; later ``load_mnist()`` finds the file offline:
+
+    >>> from aekit.datasets import fetch_mnist
+    >>> fetch_mnist()  # doctest: +SKIP
+    PosixPath('/home/me/.cache/aekit/mnist/mnist.npz')
     """
     target = Path(data_home).expanduser() if data_home else cache_dir()
     target = target / RELATIVE_PATH

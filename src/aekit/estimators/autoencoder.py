@@ -99,6 +99,21 @@ class Autoencoder(
         Values per sample (columns used, for a table).
     feature_names_in_ : ndarray of str
         Column names, when ``fit`` was given a DataFrame (the columns used, for a table).
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> ae = Autoencoder(latent_dim=2, max_epochs=3, random_state=0).fit(X)
+    >>> codes = ae.transform(X)
+    >>> codes.shape
+    (1797, 2)
+    >>> ae.inverse_transform(codes[:5]).shape
+    (5, 64)
+    >>> errors = ae.reconstruction_error(X)
+    >>> errors.shape, errors.dtype
+    ((1797,), dtype('float64'))
     """
 
     @classmethod
@@ -559,6 +574,16 @@ class Autoencoder(
         Returns
         -------
         X_denoised : ndarray of X's shape, in the data's units
+
+        Examples
+        --------
+        >>> from aekit import Autoencoder
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> ae = Autoencoder(noise="gaussian", max_epochs=3, random_state=0).fit(X)
+        >>> noisy = ae.corrupt(X[:10], random_state=0)
+        >>> ae.denoise(noisy).shape
+        (10, 64)
         """
         check_is_fitted(self, "model_")
         if self.noise is None:
@@ -609,6 +634,15 @@ class Autoencoder(
         Returns
         -------
         X_sampled : ndarray of shape (n_samples, *sample_shape_), in the data's units
+
+        Examples
+        --------
+        >>> from aekit import Autoencoder
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> vae = Autoencoder(latent_dim=2, variational=True, max_epochs=3, random_state=0).fit(X)
+        >>> vae.sample(4, random_state=0).shape
+        (4, 64)
         """
         check_is_fitted(self, "model_")
         if not self.variational:
@@ -647,6 +681,15 @@ class Autoencoder(
         Returns
         -------
         X_path : ndarray of shape (steps, *sample_shape_), in the data's units
+
+        Examples
+        --------
+        >>> from aekit import Autoencoder
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits(images=True)
+        >>> ae = Autoencoder(latent_dim=4, max_epochs=3, random_state=0).fit(X)
+        >>> ae.interpolate(X[0], X[1], steps=5).shape
+        (5, 8, 8)
         """
         check_is_fitted(self, "model_")
         if not isinstance(steps, Integral) or isinstance(steps, bool) or steps < 2:
@@ -699,6 +742,17 @@ class Autoencoder(
         Returns
         -------
         encoder : torch.nn.Module
+
+        Examples
+        --------
+        >>> import torch
+        >>> from aekit import Autoencoder
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> ae = Autoencoder(latent_dim=8, max_epochs=2, random_state=0).fit(X)
+        >>> encoder = ae.encoder_module()
+        >>> encoder(torch.from_numpy(X[:3])).shape
+        torch.Size([3, 8])
         """
         check_is_fitted(self, "model_")
         if self.preprocessor_ is not None:

@@ -203,6 +203,23 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         The preprocessing, fitted on every training row and shared by the members.
     n_features_in_, feature_names_in_
         As in ``Autoencoder``.
+
+    Examples
+    --------
+    Train on the zeros and score every digit: the others, never seen, score higher.
+
+    >>> from sklearn.metrics import roc_auc_score
+    >>> from aekit import AnomalyDetector
+    >>> from aekit.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> detector = AnomalyDetector(contamination=0.05, random_state=0).fit(X[y == 0])
+    >>> scores = detector.anomaly_score(X)
+    >>> round(float(roc_auc_score(y != 0, scores)), 2)
+    1.0
+    >>> sorted(set(detector.predict(X).tolist()))
+    [-1, 1]
+    >>> bool((detector.decision_function(X) < 0).sum() == (detector.predict(X) == -1).sum())
+    True
     """
 
     # --- the member estimator ------------------------------------------------------------
@@ -790,6 +807,16 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
             ``anomaly_score``, ``relative_error``, ``code_distance``, ``hidden_distance``,
             ``p_value`` (when there is a calibration split) and ``is_anomaly`` (bool, as
             ``predict(X) == -1``).
+
+        Examples
+        --------
+        >>> from aekit import AnomalyDetector
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> detector = AnomalyDetector(false_positive_rate=0.05, random_state=0).fit(X)
+        >>> list(detector.score_parts(X[:5]))  # doctest: +NORMALIZE_WHITESPACE
+        ['anomaly_score', 'relative_error', 'code_distance', 'hidden_distance', 'p_value',
+         'is_anomaly']
         """
         check_is_fitted(self, "offset_")
         terms = self._terms(X)
@@ -897,6 +924,16 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         Returns
         -------
         p : ndarray of shape (n_samples,)
+
+        Examples
+        --------
+        >>> from aekit import AnomalyDetector
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> detector = AnomalyDetector(false_positive_rate=0.05, random_state=0).fit(X)
+        >>> p = detector.pvalues(X[:100])
+        >>> bool(((p > 0) & (p <= 1)).all())
+        True
         """
         check_is_fitted(self, "calibration_scores_")
         self._check_calibrated()
@@ -928,6 +965,16 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         errors : DataFrame or ndarray of shape (n_samples, n_features)
             A pandas DataFrame with X's columns and index when X is a DataFrame, else a
             float64 array (X's shape for images).
+
+        Examples
+        --------
+        >>> from aekit import AnomalyDetector
+        >>> from aekit.datasets import load_digits
+        >>> X, _ = load_digits()
+        >>> detector = AnomalyDetector(random_state=0).fit(X)
+        >>> shares = detector.explain(X[:3])
+        >>> shares.shape
+        (3, 64)
         """
         error = self.relative_error(X, per_feature=True)
         if hasattr(X, "columns") and hasattr(X, "index"):

@@ -93,6 +93,22 @@ class TimeSeriesDetector(
         ``score_samples`` of the series given to ``fit``.
     offset_ : float
         ``decision_function = score_samples - offset_``.
+
+    Examples
+    --------
+    A sine wave with a glitch: the flagged interval covers it.
+
+    >>> import numpy as np
+    >>> from aekit import TimeSeriesDetector
+    >>> t = np.arange(3000)
+    >>> series = np.sin(2 * np.pi * t / 50) + 0.05 * np.random.default_rng(0).standard_normal(3000)
+    >>> series[2500:2510] += 1.5
+    >>> detector = TimeSeriesDetector(window=50, contamination=0.01, random_state=0).fit(series)
+    >>> detector.anomaly_score(series).shape  # one score per timestamp
+    (3000,)
+    >>> found = detector.intervals(series)
+    >>> bool(((found.start_row <= 2509) & (found.end_row >= 2500)).any())
+    True
     """
 
     @staticmethod

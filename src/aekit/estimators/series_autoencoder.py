@@ -41,6 +41,16 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         The fitted network of windows (rows: windows flattened timestamp-major).
     window_, channels_, scaler_, n_features_in_, feature_names_in_
         As in ``TimeSeriesDetector``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import TimeSeriesAutoencoder
+    >>> t = np.arange(2000)
+    >>> series = np.column_stack([np.sin(2 * np.pi * t / 40), np.cos(2 * np.pi * t / 40)])
+    >>> ae = TimeSeriesAutoencoder(window=40, random_state=0).fit(series)
+    >>> ae.reconstruct(series).shape  # aligned with the input's rows
+    (2000, 2)
     """
 
     @staticmethod

@@ -55,6 +55,23 @@ def to_onnx(model: Any, path: str | Path) -> Path:
 
     The file is checked by ``onnx.checker`` and written atomically; its metadata records
     the aekit version, the estimator and its outputs. Needs ``aekit[onnx]``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from aekit import AnomalyDetector
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.export import onnx_inputs
+    >>> X, _ = load_digits()
+    >>> detector = AnomalyDetector(n_estimators=2, random_state=0).fit(X)
+    >>> path = detector.to_onnx(Path(tempfile.mkdtemp()) / "detector.onnx")
+    >>> session = onnxruntime.InferenceSession(path)
+    >>> score, flag = session.run(["anomaly_score", "is_anomaly"], onnx_inputs(detector, X))
+    >>> bool(np.allclose(score, detector.anomaly_score(X), rtol=1e-5))
+    True
     """
     onnx = require_onnx()
     path = Path(path)

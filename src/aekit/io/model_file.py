@@ -53,6 +53,20 @@ def save(estimator: Any, path: str | Path, *, training: Any = None) -> Path:
     A crash while writing leaves any previous file at ``path`` as it was. ``training`` (a
     ``LoopState``, or a detector's progress) adds the training state, making the file a
     checkpoint that ``fit(resume=...)`` continues from.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import aekit
+    >>> from aekit.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> ae = aekit.Autoencoder(latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    >>> path = aekit.save(ae, Path(tempfile.mkdtemp()) / "digits.safetensors")
+    >>> again = aekit.load(path)
+    >>> bool(np.array_equal(again.transform(X), ae.transform(X)))
+    True
     """
     name = type(estimator).__name__
     if name not in ESTIMATORS:
@@ -80,6 +94,18 @@ def load(path: str | Path) -> Any:
 
     Raises ``ModelFileError`` (a ``ValueError``) for a file that is not an aekit model:
     foreign, truncated, tampered with, or written by a newer format version.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import aekit
+    >>> foreign = Path(tempfile.mkdtemp()) / "not-a-model.safetensors"
+    >>> _ = foreign.write_bytes(b"hello")
+    >>> aekit.load(foreign)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    aekit.exceptions.ModelFileError: ...
     """
     return _load(Path(path))[0]
 

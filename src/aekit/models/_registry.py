@@ -36,5 +36,12 @@ def model_class(kind: str) -> type[BaseAE]:
 
 
 def list_models() -> list[str]:
-    """Names of every registered model kind, sorted."""
+    """Names of every registered model kind, sorted.
+
+    Examples
+    --------
+    >>> from aekit import list_models
+    >>> "dense" in list_models() and "conv" in list_models()
+    True
+    """
     return sorted(_KINDS)

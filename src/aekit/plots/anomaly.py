@@ -55,6 +55,15 @@ def plot_anomaly_scores(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import AnomalyDetector
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_anomaly_scores
+    >>> X, y = load_digits()
+    >>> detector = AnomalyDetector(contamination=0.05, random_state=0).fit(X)
+    >>> fig = plot_anomaly_scores(detector.anomaly_score(X), detector.threshold_, labels=y == 0)
     """
     values = as_float_array(scores, "scores")
     if values.ndim != 1 or len(values) == 0:
@@ -145,6 +154,15 @@ def plot_top_anomalies(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import AnomalyDetector
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_top_anomalies
+    >>> X, _ = load_digits(images=True)
+    >>> detector = AnomalyDetector(random_state=0).fit(X)
+    >>> fig = plot_top_anomalies(X, detector.anomaly_score(X), n=6)
     """
     data = as_float_array(X, "X")
     values = as_float_array(scores, "scores")

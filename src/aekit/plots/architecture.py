@@ -69,6 +69,14 @@ def plot_architecture(model: Any, *, ax: Axes | None = None) -> Figure:
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_architecture
+    >>> X, _ = load_digits()
+    >>> fig = plot_architecture(Autoencoder(latent_dim=2, max_epochs=1).fit(X))
     """
     module = model.model_ if hasattr(model, "model_") else model
     for name in ("encoder", "decoder", "encode", "decode", "config"):

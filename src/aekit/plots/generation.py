@@ -41,6 +41,15 @@ def plot_samples(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_samples
+    >>> X, _ = load_digits(images=True)
+    >>> vae = Autoencoder(latent_dim=2, variational=True, max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_samples(vae.sample(20, random_state=0))
     """
     images = _images(samples, image_shape, "samples")
     rows, cols = grid_shape(len(images), max_cols)
@@ -72,6 +81,15 @@ def plot_interpolation(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_interpolation
+    >>> X, _ = load_digits(images=True)
+    >>> ae = Autoencoder(latent_dim=4, max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_interpolation(ae.interpolate(X[0], X[1], steps=8))
     """
     images = _images(strip, image_shape, "strip")
     steps = len(images)
@@ -116,6 +134,15 @@ def plot_latent_manifold(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_latent_manifold
+    >>> X, _ = load_digits(images=True)
+    >>> vae = Autoencoder(latent_dim=2, variational=True, max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_latent_manifold(vae, grid=8)
     """
     if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 2:
         raise ValueError(f"grid={grid!r} must be an integer >= 2")

@@ -48,6 +48,17 @@ def plot_latent_space(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_latent_space
+    >>> X, y = load_digits()
+    >>> ae = Autoencoder(latent_dim=2, max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_latent_space(ae.transform(X), X, labels=y)  # the codes beside PCA's
+    >>> len(fig.axes)
+    2
     """
     codes = as_float_array(Z, "Z")
     if codes.ndim != 2 or len(codes) == 0:

@@ -54,6 +54,15 @@ def plot_reconstructions(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_reconstructions
+    >>> X, _ = load_digits(images=True)
+    >>> ae = Autoencoder(latent_dim=8, max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_reconstructions(X, ae.reconstruct(X), n=8)  # inputs above, outputs below
     """
     X_arr, X_hat_arr = as_float_array(X, "X"), as_float_array(X_hat, "X_hat")
     check_same_shape(X_arr, X_hat_arr, "X and X_hat")
@@ -111,6 +120,16 @@ def plot_denoising(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_denoising
+    >>> X, _ = load_digits(images=True)
+    >>> ae = Autoencoder(noise="gaussian", max_epochs=3, random_state=0).fit(X)
+    >>> noisy = ae.corrupt(X[:8], random_state=0)
+    >>> fig = plot_denoising(noisy, ae.denoise(noisy), X[:8])
     """
     noisy_arr = as_float_array(noisy, "noisy")
     denoised_arr = as_float_array(denoised, "denoised")
@@ -181,6 +200,15 @@ def plot_error_distribution(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_error_distribution
+    >>> X, _ = load_digits(images=True)
+    >>> ae = Autoencoder(max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_error_distribution(ae.reconstruction_error(X, per_feature=True))
     """
     errors = as_float_array(errors_per_feature, "errors_per_feature")
     if errors.ndim < 2 or len(errors) == 0:

@@ -85,6 +85,16 @@ def plot_series_scores(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit import TimeSeriesDetector
+    >>> from aekit.plots import plot_series_scores
+    >>> series = np.sin(np.arange(2000) / 8.0)
+    >>> series[1500:1505] += 2
+    >>> detector = TimeSeriesDetector(window=50, contamination=0.01, random_state=0).fit(series)
+    >>> fig = plot_series_scores(series, detector.anomaly_score(series), detector.threshold_)
     """
     data = _as_channels(values, "values")
     score = as_float_array(scores, "scores")
@@ -141,6 +151,13 @@ def plot_channel_shares(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.plots import plot_channel_shares
+    >>> shares = np.random.default_rng(0).dirichlet([1, 1, 1], size=500)
+    >>> fig = plot_channel_shares(shares, channels=["pressure", "flow", "temperature"])
     """
     if channels is None and hasattr(shares, "columns"):
         channels = [str(c) for c in shares.columns]
@@ -182,6 +199,14 @@ def plot_series_reconstruction(
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from aekit.plots import plot_series_reconstruction
+    >>> t = np.arange(500)
+    >>> values = np.sin(t / 10.0)
+    >>> fig = plot_series_reconstruction(values, np.sin(t / 10.0 + 0.05))
     """
     data = _as_channels(values, "values")
     rebuilt = _as_channels(reconstruction, "reconstruction")

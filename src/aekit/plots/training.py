@@ -34,6 +34,15 @@ def plot_loss_curves(history: Any, *, ax: Axes | None = None) -> Figure:
     Returns
     -------
     fig : Figure
+
+    Examples
+    --------
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.plots import plot_loss_curves
+    >>> X, _ = load_digits()
+    >>> ae = Autoencoder(max_epochs=3, random_state=0).fit(X)
+    >>> fig = plot_loss_curves(ae.history_)
     """
     train = list(getattr(history, "train_loss", None) or [])
     if not train:

@@ -51,6 +51,18 @@ def write_report(
         The training data: PCA is then fitted on it, so that both reconstruction errors
         are held-out. Without it PCA is fitted on ``X`` itself (which favours PCA).
     title : str, optional
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import aekit
+    >>> from aekit.datasets import load_digits
+    >>> X, y = load_digits()
+    >>> ae = aekit.Autoencoder(latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    >>> page = aekit.report(ae, X, Path(tempfile.mkdtemp()) / "digits.html", labels=y)
+    >>> page.suffix, page.stat().st_size > 10_000
+    ('.html', True)
     """
     from aekit.data.files import write_bytes_atomically
 
