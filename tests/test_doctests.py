@@ -6,6 +6,7 @@ from __future__ import annotations
 import doctest
 import importlib
 import io
+import os
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,12 @@ def test_docstring_examples_run(
     assert found, f"{name} has no Examples in its docstrings"
     runner = doctest.DocTestRunner(optionflags=FLAGS)
     report = io.StringIO()
+    environment = dict(os.environ)  # an example may set a variable, as a user would
     try:
         for test in found:
             runner.run(test, out=report.write)
     finally:
         plt.close("all")
+        os.environ.clear()
+        os.environ.update(environment)
     assert runner.failures == 0, report.getvalue()

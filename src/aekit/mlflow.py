@@ -58,6 +58,18 @@ def save_model(
     example and what the model returns for it. ``pip_requirements``: by default this
     aekit and the extras its pyfunc needs.
 
+    Parameters
+    ----------
+    model : fitted Autoencoder or AnomalyDetector
+    path : str or Path
+        A folder that does not exist yet.
+    input_example, signature, pip_requirements, extra_pip_requirements, metadata, mlflow_model
+        As described above; ``metadata`` and ``mlflow_model`` as in MLflow's own flavours.
+
+    Returns
+    -------
+    None
+
     Examples
     --------
     >>> import tempfile
@@ -116,7 +128,40 @@ def log_model(
     **kwargs: Any,
 ) -> Any:
     """Log ``model`` to the active MLflow run (one is started if none is); ``kwargs`` as
-    ``save_model``'s. Returns MLflow's ``ModelInfo`` (``model_uri`` loads it back)."""
+    ``save_model``'s. Returns MLflow's ``ModelInfo`` (``model_uri`` loads it back).
+
+    Parameters
+    ----------
+    model : fitted Autoencoder or AnomalyDetector
+    name : str, default="model"
+        The model's name in the run.
+    registered_model_name : str, optional
+        Also register it in the model registry under this name.
+    **kwargs
+        As ``save_model``'s.
+
+    Returns
+    -------
+    info : mlflow.models.model.ModelInfo
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import mlflow
+    >>> import aekit.mlflow
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> X, _ = load_digits()
+    >>> ae = Autoencoder(latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    >>> import os
+    >>> os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # a local folder as the store
+    >>> mlflow.set_tracking_uri(f"file:{tempfile.mkdtemp()}/mlruns")
+    >>> with mlflow.start_run():
+    ...     info = aekit.mlflow.log_model(ae, "digits", input_example=X[:3])
+    >>> again = aekit.mlflow.load_model(info.model_uri)
+    >>> bool((again.transform(X) == ae.transform(X)).all())
+    True
+    """
     require_mlflow()
     import sys
 
@@ -133,7 +178,27 @@ def log_model(
 
 
 def load_model(model_uri: str, dst_path: str | None = None) -> Any:
-    """The fitted ``Autoencoder`` or ``AnomalyDetector`` logged at ``model_uri``."""
+    """The fitted ``Autoencoder`` or ``AnomalyDetector`` logged at ``model_uri``.
+
+    Parameters
+    ----------
+    model_uri : str
+        An MLflow model URI (``runs:/...``, ``models:/...``) or a local folder.
+    dst_path : str, optional
+        Where to download the model's files.
+
+    Returns
+    -------
+    model : Autoencoder or AnomalyDetector
+
+    Examples
+    --------
+    See ``log_model`` (a run's ``model_uri``) and ``save_model`` (a folder).
+
+    >>> import aekit.mlflow
+    >>> aekit.mlflow.load_model("runs:/<run id>/model")  # doctest: +SKIP
+    Autoencoder(latent_dim=2, max_epochs=2, random_state=0)
+    """
     mlflow = require_mlflow()
     from mlflow.models import Model
 

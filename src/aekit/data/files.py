@@ -42,7 +42,18 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 @dataclass(frozen=True)
 class ReadOptions:
     """How to read a table file; None means detect (``sep``, ``decimal``, ``encoding``:
-    CSV) or the first (``sheet``: a workbook's sheet, by name or 0-based index)."""
+    CSV) or the first (``sheet``: a workbook's sheet, by name or 0-based index).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from aekit import ReadOptions, read_table
+    >>> path = Path(tempfile.mkdtemp()) / "levels.csv"
+    >>> _ = path.write_text("a|b\\n1|2\\n3|4\\n")
+    >>> read_table(path, ReadOptions(sep="|")).shape
+    (2, 2)
+    """
 
     sep: str | None = None
     decimal: str | None = None
@@ -50,6 +61,17 @@ class ReadOptions:
     sheet: str | int | None = None
 
     def dialect(self, path: Path) -> CsvDialect:
+        """The CSV dialect of ``path``: these options, the rest detected.
+
+        Parameters
+        ----------
+        path : Path
+            A CSV or other delimited text file.
+
+        Returns
+        -------
+        dialect : CsvDialect
+        """
         return sniff_csv(path, sep=self.sep, decimal=self.decimal, encoding=self.encoding)
 
 
@@ -94,6 +116,18 @@ def read_table(path: str | Path, options: ReadOptions | None = None) -> Any:
     """A table file as a pandas DataFrame: CSV/TSV (dialect detected unless ``options``
     says), an Excel workbook's sheet, JSON Lines or Parquet. A file read into one column
     whose values hold a separator is refused, naming the separator.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` or ``.tsv``, ``.xlsx`` or ``.xlsm``, ``.jsonl`` or ``.ndjson``, or
+        ``.parquet`` file.
+    options : ReadOptions, optional
+        Separator, decimal mark, encoding or sheet, where detection should not decide.
+
+    Returns
+    -------
+    table : pandas.DataFrame
 
     Examples
     --------

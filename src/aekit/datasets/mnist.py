@@ -49,6 +49,12 @@ def load_mnist(path: str | Path | None = None, *, images: bool = True) -> tuple[
     images : bool, default=True
         Shape (n, 28, 28); False gives rows of 784.
 
+    Returns
+    -------
+    (X_train, y_train), (X_test, y_test) : tuple of two (ndarray, ndarray) pairs
+        Images float32 in [0, 1], ``(60000, 28, 28)`` and ``(10000, 28, 28)`` (rows of 784
+        with ``images=False``), and their digits.
+
     Examples
     --------
     With ``$AEKIT_DATA`` pointing at a folder holding ``mnist/mnist.npz``:
@@ -81,6 +87,16 @@ def fetch_mnist(data_home: str | Path | None = None) -> Path:
     """Download ``mnist.npz`` into ``data_home`` (default: the cache), checking its SHA-256.
 
     Only this function touches the network; it does nothing if the file is already there.
+
+    Parameters
+    ----------
+    data_home : str or Path, optional
+        Where to keep the file; the user cache (``aekit.datasets`` module doc) by default.
+
+    Returns
+    -------
+    path : Path
+        The checked ``mnist.npz``.
 
     Examples
     --------

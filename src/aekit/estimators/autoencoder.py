@@ -158,6 +158,8 @@ class Autoencoder(
         checkpoint : path, optional
             Write a checkpoint (a model file with the loop's state) here every
             ``checkpoint_every`` epochs and when training ends.
+        checkpoint_every : int, default=1
+            Epochs between checkpoints.
         resume : path, optional
             Continue the run saved in this checkpoint. With the same data, parameters and
             seed on CPU, the result equals an uninterrupted run's bit for bit.
@@ -485,6 +487,11 @@ class Autoencoder(
         """What the network sees for ``X``: the samples scaled, or a table's columns encoded
         (numbers scaled, categories one-hot, missing indicators), one row per sample.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         x : ndarray of shape (n_samples, *input_shape), float32
@@ -492,12 +499,27 @@ class Autoencoder(
         return self._scaled(X)[0]
 
     def network_outputs(self, X: Any) -> NDArray[np.float32]:
-        """The network's reconstruction of ``network_inputs(X)``, in the same space."""
+        """The network's reconstruction of ``network_inputs(X)``, in the same space.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
+        Returns
+        -------
+        x_hat : ndarray of shape (n_samples, *input_shape), float32
+        """
         return self._map(self.model_, self.network_inputs(X))
 
     def network_input_names(self) -> list[str] | None:
         """Names of the network's inputs for a table model (``column=level``, ...), else
-        ``feature_names_in_`` (None without names)."""
+        ``feature_names_in_`` (None without names).
+
+        Returns
+        -------
+        names : list of str or None
+        """
         check_is_fitted(self, "model_")
         if self.preprocessor_ is not None:
             return self.preprocessor_.encoded_names()
@@ -510,6 +532,13 @@ class Autoencoder(
 
         For showing what a denoiser removes; a model without ``noise`` returns ``X`` as is.
         ``random_state`` seeds the noise.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+        random_state : int, default=0
+            Seed of the noise.
 
         Returns
         -------
@@ -526,6 +555,11 @@ class Autoencoder(
 
     def transform(self, X: ArrayLike) -> NDArray[np.float32]:
         """Latent codes (the posterior mean for a variational model).
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
 
         Returns
         -------
@@ -552,7 +586,17 @@ class Autoencoder(
 
     def reconstruct(self, X: ArrayLike) -> Any:
         """Encode and decode ``X``; the result has X's shape and units (for a table model,
-        a DataFrame with the columns used, categories as their most likely level)."""
+        a DataFrame with the columns used, categories as their most likely level).
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
+        Returns
+        -------
+        X_hat : ndarray of X's shape, or a DataFrame for a table model
+        """
         x, shape = self._scaled(X)
         return self._unscale(self._map(self.model_, x), shape)
 
@@ -604,6 +648,13 @@ class Autoencoder(
         (one-hot levels, hash buckets, the unseen input and missing indicators into their
         column).
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+        per_feature : bool, default=False
+            Keep each value's (each column's, for a table) error instead of their mean.
+
         Returns
         -------
         error : ndarray of shape (n_samples,), or X's shape with ``per_feature=True``
@@ -621,15 +672,43 @@ class Autoencoder(
         return np.asarray(squared.reshape(len(x), -1).mean(axis=1), dtype=np.float64)
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
-        """Negative reconstruction error of each sample: higher means better reconstructed."""
+        """Negative reconstruction error of each sample: higher means better reconstructed.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+        """
         return -self.reconstruction_error(X)
 
     def score(self, X: ArrayLike, y: object = None) -> float:
-        """Negative mean squared reconstruction error (higher is better), for model selection."""
+        """Negative mean squared reconstruction error (higher is better), for model selection.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them.
+        y : ignored
+
+        Returns
+        -------
+        score : float
+            ``-mean(reconstruction_error(X))``.
+        """
         return float(self.score_samples(X).mean())
 
     def sample(self, n_samples: int = 1, *, random_state: int | None = None) -> Any:
         """Draw samples from a variational model: codes from N(0, I), decoded.
+
+        Parameters
+        ----------
+        n_samples : int, default=1
+        random_state : int, optional
+            Seed of the codes drawn.
 
         Returns
         -------
@@ -768,14 +847,35 @@ class Autoencoder(
         return module.eval()
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted model to one ``.safetensors`` file (atomically); see ``aekit.load``."""
+        """Write the fitted model to one ``.safetensors`` file (atomically); see ``aekit.load``.
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        path : Path
+            The file written.
+        """
         from aekit.io.model_file import save
 
         return save(self, path)
 
     def to_onnx(self, path: str | Path) -> Path:
         """Write the fitted model as one ONNX graph (atomically), raw samples in, ``code``
-        and ``reconstruction`` out; see ``aekit.export.to_onnx``. Needs ``aekit[onnx]``."""
+        and ``reconstruction`` out; see ``aekit.export.to_onnx``. Needs ``aekit[onnx]``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.onnx`` file to write.
+
+        Returns
+        -------
+        path : Path
+            The file written.
+        """
         from aekit.export import to_onnx
 
         return to_onnx(self, path)

@@ -232,6 +232,15 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         ``IMAGE_DETECTION_DEFAULTS`` over them for an image kind (``conv``,
         ``strided_conv``); the default ``model_params`` keep only the settings the
         member's ``kind`` has.
+
+        Parameters
+        ----------
+        **params
+            ``Autoencoder`` parameters to change.
+
+        Returns
+        -------
+        estimator : Autoencoder
         """
         from aekit.models import kind_settings, model_class
 
@@ -310,6 +319,8 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
             ends: for members trained together, every member's state; for members
             trained one after another, the members done, their statistics, and the
             current one's training state (also written after each member).
+        checkpoint_every : int, default=1
+            Epochs between checkpoints.
         resume : path, optional
             Continue the run saved in this checkpoint: with the same data, parameters and
             seed on CPU, the result equals an uninterrupted run's bit for bit.
@@ -692,7 +703,17 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
     # --- scores --------------------------------------------------------------------------
 
     def network_inputs(self, X: Any) -> NDArray[np.float32]:
-        """``X`` validated and preprocessed as every member sees it: ``(n, *input_shape)``."""
+        """``X`` validated and preprocessed as every member sees it: ``(n, *input_shape)``.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
+        Returns
+        -------
+        x : ndarray of shape (n_samples, *input_shape), float32
+        """
         return self._network_rows(X)[0]
 
     def _network_rows(self, X: Any) -> tuple[NDArray[np.float32], tuple[int, ...]]:
@@ -801,6 +822,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
     def score_parts(self, X: ArrayLike) -> dict[str, NDArray[Any]]:
         """Everything ``aekit score`` writes for ``X``, the networks run once.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         parts : dict of str to ndarray of shape (n_samples,)
@@ -834,6 +860,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         Higher means more anomalous; ``score_samples(X) == -anomaly_score(X)``, and the
         thresholds, ``calibration_scores_`` and ``pvalues`` are on this scale.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         score : ndarray of shape (n_samples,)
@@ -847,6 +878,13 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         original column for a table) by its median over the rows it trained on; this is
         the mean over the members, and over a sample's values unless ``per_feature``.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+        per_feature : bool, default=False
+            Keep each value's (each column's, for a table) error instead of their mean.
+
         Returns
         -------
         error : ndarray of shape (n_samples,), or (n_samples, *sample shape) per feature
@@ -859,6 +897,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         each member trained on, divided by its median over them (1 is typical), averaged
         over members.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         distance : ndarray of shape (n_samples,)
@@ -868,6 +911,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
     def hidden_distance(self, X: ArrayLike) -> NDArray[np.float64]:
         """How unusual each sample's hidden features are, like ``code_distance``, measured
         on the encoder's last hidden layer (the features the code is read from).
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
 
         Returns
         -------
@@ -884,6 +932,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
         """Normality score, ``-anomaly_score(X)``: lower means more anomalous.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         scores : ndarray of shape (n_samples,)
@@ -893,6 +946,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
         """``score_samples(X) - offset_``: negative for anomalies, positive for normal points.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
 
         Returns
         -------
@@ -904,6 +962,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """``-1`` for anomalies (``decision_function < 0``), ``1`` for normal points.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         labels : ndarray of shape (n_samples,)
@@ -911,7 +974,20 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
 
     def fit_predict(self, X: ArrayLike, y: object = None, **kwargs: Any) -> NDArray[np.int64]:
-        """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal)."""
+        """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal).
+
+        Parameters
+        ----------
+        X : array-like
+            As ``fit`` takes it.
+        y : ignored
+        **kwargs
+            Passed to ``fit``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+        """
         return self.fit(X, **kwargs).predict(X)
 
     def pvalues(self, X: ArrayLike) -> NDArray[np.float64]:
@@ -920,6 +996,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         ``p = (1 + #{calibration scores >= score}) / (n_calibration + 1)``, in (0, 1]: for
         a normal point ``P(p <= alpha) <= alpha``, so flagging ``p <= alpha`` gives at most
         an ``alpha`` false-alarm rate. Small means anomalous.
+
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
 
         Returns
         -------
@@ -960,6 +1041,11 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         one-hot group's (levels, hash buckets, unseen input) and a missing indicator's
         errors are summed into their column.
 
+        Parameters
+        ----------
+        X : array-like
+            Samples as ``fit`` took them: rows, images or a DataFrame with the same columns.
+
         Returns
         -------
         errors : DataFrame or ndarray of shape (n_samples, n_features)
@@ -985,7 +1071,17 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
         return error
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted detector to one ``.safetensors`` file (atomically)."""
+        """Write the fitted detector to one ``.safetensors`` file (atomically).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        path : Path
+            The file written.
+        """
         from aekit.io.model_file import save
 
         return save(self, path)
@@ -993,7 +1089,18 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
     def to_onnx(self, path: str | Path) -> Path:
         """Write the fitted detector as one ONNX graph (atomically): raw samples in, the
         columns ``score_parts`` gives out (scaling, every member, the score and the
-        threshold inside); see ``aekit.export.to_onnx``. Needs ``aekit[onnx]``."""
+        threshold inside); see ``aekit.export.to_onnx``. Needs ``aekit[onnx]``.
+
+        Parameters
+        ----------
+        path : str or Path
+            The ``.onnx`` file to write.
+
+        Returns
+        -------
+        path : Path
+            The file written.
+        """
         from aekit.export import to_onnx
 
         return to_onnx(self, path)

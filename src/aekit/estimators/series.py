@@ -115,7 +115,19 @@ class TimeSeriesDetector(
     def default_detector(kind: str = "dense", **params: Any) -> AnomalyDetector:
         """The detector of windows of ``detector=None``: ``AnomalyDetector``'s defaults, its
         members of ``kind`` (``"temporal_conv"`` and ``"recurrent"`` read the windows' steps
-        in order) without scaling of their own (the series is scaled per channel)."""
+        in order) without scaling of their own (the series is scaled per channel).
+
+        Parameters
+        ----------
+        kind : str, default="dense"
+            The member network's kind (a window kind of ``aekit.list_models()``).
+        **params
+            ``AnomalyDetector`` parameters to change.
+
+        Returns
+        -------
+        detector : AnomalyDetector
+        """
         member = AnomalyDetector.default_estimator(scale="none", kind=kind)
         return AnomalyDetector(**({"estimator": member} | params))
 
@@ -197,7 +209,17 @@ class TimeSeriesDetector(
     def scorer(self, scoring: str | None = None) -> SeriesScorer:
         """A scorer for a series that arrives in pieces (``scoring`` defaults to the
         detector's): ``update(piece)`` returns the scores of the timestamps it can settle,
-        ``finish()`` the rest. The pieces' scores, joined, equal the whole series'."""
+        ``finish()`` the rest. The pieces' scores, joined, equal the whole series'.
+
+        Parameters
+        ----------
+        scoring : {"offline", "causal"}, optional
+            The detector's ``scoring`` by default.
+
+        Returns
+        -------
+        scorer : SeriesScorer
+        """
         check_is_fitted(self, "offset_")
         return SeriesScorer(self, scoring or self.scoring)
 
@@ -225,6 +247,12 @@ class TimeSeriesDetector(
     def anomaly_score(self, X: ArrayLike) -> NDArray[np.float64]:
         """The anomaly score of each timestamp: higher means more anomalous.
 
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
         Returns
         -------
         score : ndarray of shape (n_timestamps,)
@@ -232,23 +260,74 @@ class TimeSeriesDetector(
         return self._parts(X)[0]
 
     def score_samples(self, X: ArrayLike) -> NDArray[np.float64]:
-        """``-anomaly_score(X)``: lower means more anomalous."""
+        """``-anomaly_score(X)``: lower means more anomalous.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
+        Returns
+        -------
+        scores : ndarray of shape (n_timestamps,)
+        """
         return -self.anomaly_score(X)
 
     def decision_function(self, X: ArrayLike) -> NDArray[np.float64]:
-        """``score_samples(X) - offset_``: negative for anomalies."""
+        """``score_samples(X) - offset_``: negative for anomalies.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
+        Returns
+        -------
+        decision : ndarray of shape (n_timestamps,)
+        """
         return self.score_samples(X) - float(self.offset_)
 
     def predict(self, X: ArrayLike) -> NDArray[np.int64]:
-        """``-1`` for anomalous timestamps, ``1`` for normal ones."""
+        """``-1`` for anomalous timestamps, ``1`` for normal ones.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
+        Returns
+        -------
+        labels : ndarray of shape (n_timestamps,)
+        """
         return np.where(self.decision_function(X) < 0, -1, 1).astype(np.int64)
 
     def fit_predict(self, X: ArrayLike, y: object = None, **kwargs: Any) -> NDArray[np.int64]:
-        """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal)."""
+        """Fit on ``X`` and return its labels (``-1`` anomaly, ``1`` normal).
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+        y : ignored
+        **kwargs
+            Passed to ``fit``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_timestamps,)
+        """
         return self.fit(X, **kwargs).predict(X)
 
     def score_parts(self, X: ArrayLike) -> dict[str, NDArray[Any]]:
         """Everything ``aekit score`` writes for ``X``, the networks run once.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
 
         Returns
         -------
@@ -259,7 +338,18 @@ class TimeSeriesDetector(
         return self.parts_of(self.anomaly_score(X))
 
     def parts_of(self, scores: NDArray[np.float64]) -> dict[str, NDArray[Any]]:
-        """``score_parts`` from anomaly scores already computed (by ``scorer``, say)."""
+        """``score_parts`` from anomaly scores already computed (by ``scorer``, say).
+
+        Parameters
+        ----------
+        scores : ndarray of shape (n_timestamps,)
+            Anomaly scores.
+
+        Returns
+        -------
+        parts : dict of str to ndarray
+            ``anomaly_score``, ``p_value`` (with a calibration split) and ``is_anomaly``.
+        """
         check_is_fitted(self, "offset_")
         parts: dict[str, NDArray[Any]] = {"anomaly_score": scores}
         if len(self.calibration_scores_):
@@ -270,6 +360,12 @@ class TimeSeriesDetector(
     def pvalues(self, X: ArrayLike) -> NDArray[np.float64]:
         """Conformal p-values of each timestamp against the calibration blocks' scores
         (small means anomalous; see ``AnomalyDetector.pvalues``).
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
 
         Returns
         -------
@@ -287,6 +383,12 @@ class TimeSeriesDetector(
     def explain(self, X: ArrayLike) -> Any:
         """Each channel's share of each timestamp's reconstruction error (rows sum to 1).
 
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
         Returns
         -------
         shares : DataFrame of shape (n_timestamps, n_channels)
@@ -300,6 +402,12 @@ class TimeSeriesDetector(
 
     def intervals(self, X: ArrayLike) -> Any:
         """The flagged stretches of ``X``: runs of timestamps ``predict`` marks ``-1``.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
 
         Returns
         -------
@@ -335,7 +443,17 @@ class TimeSeriesDetector(
     # --- model files ---------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted detector to one ``.safetensors`` file (atomically)."""
+        """Write the fitted detector to one ``.safetensors`` file (atomically).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        path : Path
+            The file written.
+        """
         from aekit.io.model_file import save
 
         return save(self, path)

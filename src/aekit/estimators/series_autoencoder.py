@@ -56,7 +56,17 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
     @staticmethod
     def default_estimator(**params: Any) -> Autoencoder:
         """The network of ``estimator=None``: ``Autoencoder``'s defaults, without scaling of
-        its own (the series is scaled per channel), with ``params`` changed."""
+        its own (the series is scaled per channel), with ``params`` changed.
+
+        Parameters
+        ----------
+        **params
+            ``Autoencoder`` parameters to change.
+
+        Returns
+        -------
+        estimator : Autoencoder
+        """
         return Autoencoder(**({"scale": "none"} | params))
 
     def fit(self, X: ArrayLike, y: object = None, **training: Any) -> TimeSeriesAutoencoder:
@@ -92,6 +102,12 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
     def reconstruct(self, X: ArrayLike) -> Any:
         """Each timestamp's reconstruction: the mean over the windows covering it.
 
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
         Returns
         -------
         X_reconstructed : DataFrame (X's columns and index) for a DataFrame, else an array
@@ -112,6 +128,12 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         noise's standard deviation in standardised units). Without noise in training, the
         reconstruction is returned with a ``UserWarning``.
 
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
         Returns
         -------
         X_denoised : as ``reconstruct``
@@ -129,6 +151,12 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
 
     def transform(self, X: ArrayLike) -> Any:
         """One code per window (stride 1), labelled with the timestamp it ends at.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
 
         Returns
         -------
@@ -155,6 +183,12 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
         """Each timestamp's squared reconstruction error in standardised units, averaged
         over the channels.
 
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took (the same channels; a DataFrame's time column
+            or ``DatetimeIndex`` as in ``fit``).
+
         Returns
         -------
         error : ndarray of shape (n_timestamps,)
@@ -180,7 +214,17 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
     # --- model files ---------------------------------------------------------------------
 
     def save(self, path: str | Path) -> Path:
-        """Write the fitted model to one ``.safetensors`` file (atomically)."""
+        """Write the fitted model to one ``.safetensors`` file (atomically).
+
+        Parameters
+        ----------
+        path : str or Path
+
+        Returns
+        -------
+        path : Path
+            The file written.
+        """
         from aekit.io.model_file import save
 
         return save(self, path)

@@ -56,6 +56,16 @@ def to_onnx(model: Any, path: str | Path) -> Path:
     The file is checked by ``onnx.checker`` and written atomically; its metadata records
     the aekit version, the estimator and its outputs. Needs ``aekit[onnx]``.
 
+    Parameters
+    ----------
+    model : fitted Autoencoder or AnomalyDetector
+    path : str or Path
+        The ``.onnx`` file to write.
+
+    Returns
+    -------
+    path : Path
+
     Examples
     --------
     >>> import tempfile
@@ -93,13 +103,64 @@ def to_onnx(model: Any, path: str | Path) -> Path:
 
 
 def signature(path: str | Path) -> tuple[list[str], list[str]]:
-    """The input and output names of the ONNX graph in ``path``."""
+    """The input and output names of the ONNX graph in ``path``.
+
+    Parameters
+    ----------
+    path : str or Path
+        An ``.onnx`` file.
+
+    Returns
+    -------
+    inputs, outputs : list of str
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.export import signature
+    >>> X, _ = load_digits()
+    >>> ae = Autoencoder(latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    >>> signature(ae.to_onnx(Path(tempfile.mkdtemp()) / "digits.onnx"))
+    (['input'], ['code', 'reconstruction'])
+    """
     graph = require_onnx().load(str(path)).graph
     return [i.name for i in graph.input], [o.name for o in graph.output]
 
 
 def onnx_inputs(model: Any, X: Any) -> dict[str, NDArray[Any]]:
-    """The exported graph's inputs for ``X``, validated as the estimator validates it."""
+    """The exported graph's inputs for ``X``, validated as the estimator validates it.
+
+    Parameters
+    ----------
+    model : fitted Autoencoder or AnomalyDetector
+        The estimator the graph was exported from.
+    X : array-like or DataFrame
+        Samples as the estimator takes them.
+
+    Returns
+    -------
+    feeds : dict of str to ndarray
+        ``InferenceSession.run``'s input mapping.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> import numpy as np
+    >>> import onnxruntime
+    >>> from aekit import Autoencoder
+    >>> from aekit.datasets import load_digits
+    >>> from aekit.export import onnx_inputs
+    >>> X, _ = load_digits()
+    >>> ae = Autoencoder(latent_dim=2, max_epochs=2, random_state=0).fit(X)
+    >>> session = onnxruntime.InferenceSession(ae.to_onnx(Path(tempfile.mkdtemp()) / "a.onnx"))
+    >>> code, _ = session.run(None, onnx_inputs(ae, X))
+    >>> bool(np.allclose(code, ae.transform(X), rtol=1e-5, atol=1e-6))
+    True
+    """
     table = model.preprocessor_
     if table is not None:
         return tables.feeds(table, X)

@@ -54,6 +54,18 @@ def save(estimator: Any, path: str | Path, *, training: Any = None) -> Path:
     ``LoopState``, or a detector's progress) adds the training state, making the file a
     checkpoint that ``fit(resume=...)`` continues from.
 
+    Parameters
+    ----------
+    estimator : fitted aekit estimator
+    path : str or Path
+        The ``.safetensors`` file to write.
+    training : optional
+        Training state to include (a checkpoint).
+
+    Returns
+    -------
+    path : Path
+
     Examples
     --------
     >>> import tempfile
@@ -94,6 +106,21 @@ def load(path: str | Path) -> Any:
 
     Raises ``ModelFileError`` (a ``ValueError``) for a file that is not an aekit model:
     foreign, truncated, tampered with, or written by a newer format version.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.safetensors`` file written by ``save`` (or an estimator's ``save``).
+
+    Returns
+    -------
+    estimator : Autoencoder, AnomalyDetector, TimeSeriesDetector or TimeSeriesAutoencoder
+        Fitted, giving the outputs it gave when saved.
+
+    Raises
+    ------
+    ModelFileError
+        The file is not an aekit model (see above).
 
     Examples
     --------

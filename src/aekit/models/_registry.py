@@ -38,6 +38,10 @@ def model_class(kind: str) -> type[BaseAE]:
 def list_models() -> list[str]:
     """Names of every registered model kind, sorted.
 
+    Returns
+    -------
+    kinds : list of str
+
     Examples
     --------
     >>> from aekit import list_models

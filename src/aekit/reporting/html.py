@@ -52,6 +52,11 @@ def write_report(
         are held-out. Without it PCA is fitted on ``X`` itself (which favours PCA).
     title : str, optional
 
+    Returns
+    -------
+    path : Path
+        The report written.
+
     Examples
     --------
     >>> import tempfile
