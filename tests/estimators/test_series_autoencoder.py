@@ -74,3 +74,9 @@ def test_reconstruction_codes_and_files(daily: pd.DataFrame, tmp_path: Path) -> 
         model.reconstruct(later.iloc[:10])
     with pytest.raises(InputError, match="X has 2 channel"):
         model.reconstruct(np.zeros((100, 2)))
+
+
+def test_nested_parameters_start_from_the_default_network() -> None:
+    ae = TimeSeriesAutoencoder(window=12).set_params(estimator__max_epochs=2)
+    assert ae.estimator.max_epochs == 2 and ae.estimator.scale == "none"
+    assert TimeSeriesAutoencoder().get_params()["estimator__scale"] == "none"

@@ -4,7 +4,7 @@ outlier-detector contract, scored by one ``AnomalyScore`` module."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.loaders import is_table_path
 from aekit.data.validation import validate_samples
+from aekit.estimators._nested import DefaultSubEstimator
 from aekit.estimators._runs import ResumePoint, TrainingRun, check_same_settings, comparable
 from aekit.estimators._together import stacks, train_together
 from aekit.estimators.autoencoder import (
@@ -100,7 +101,9 @@ IMAGE_DETECTION_DEFAULTS: dict[str, Any] = {
 }
 
 
-class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEstimator):
+class AnomalyDetector(
+    DefaultSubEstimator, Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEstimator
+):
     """Unsupervised anomaly detection by an ensemble of autoencoders.
 
     Fit on (mostly) normal data; points the networks reconstruct badly, or whose codes or
@@ -267,23 +270,12 @@ class AnomalyDetector(Thresholded, AnomalyDetectorParams, OutlierMixin, BaseEsti
             f"AnomalyDetector.default_estimator({name}=...), or set_params(estimator__{name}=...)."
         )
 
-    def get_params(self, deep: bool = True) -> dict[str, Any]:
-        """Parameters; with ``deep``, the member's as ``estimator__NAME``, also for None."""
-        params: dict[str, Any] = super().get_params(deep=deep)
-        if deep and self.estimator is None:
-            member = self.default_estimator().get_params(deep=True)
-            params |= {f"estimator__{name}": value for name, value in member.items()}
-        return params
+    SUB = "estimator"
 
-    def set_params(self, **params: Any) -> AnomalyDetector:
-        """Set parameters; ``estimator__NAME`` with ``estimator=None`` starts from
-        ``default_estimator()``."""
-        nested = any(name.startswith("estimator__") for name in params)
-        if nested and self.estimator is None and "estimator" not in params:
-            kind = params.get("estimator__kind")
-            self.estimator = self.default_estimator(**({} if kind is None else {"kind": kind}))
-        super().set_params(**params)
-        return self
+    def default_sub(self, params: Mapping[str, Any]) -> Autoencoder:
+        """``default_estimator()``, of the kind ``estimator__kind`` names if it is set."""
+        kind = params.get("estimator__kind")
+        return self.default_estimator(**({} if kind is None else {"kind": kind}))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -3,6 +3,7 @@ ensemble of autoencoders over its sliding windows."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, causal_padding, runs, sliding
+from aekit.estimators._nested import DefaultSubEstimator
 from aekit.estimators._series import SeriesInputs, network_batches, network_rows
 from aekit.estimators.outlier import AnomalyDetector
 from aekit.estimators.parameters import TimeSeriesDetectorParams
@@ -30,7 +32,12 @@ MAX_CALIBRATION_BLOCKS = 5  # held-out blocks of time, spread over the series
 
 
 class TimeSeriesDetector(
-    SeriesInputs, Thresholded, TimeSeriesDetectorParams, OutlierMixin, BaseEstimator
+    DefaultSubEstimator,
+    SeriesInputs,
+    Thresholded,
+    TimeSeriesDetectorParams,
+    OutlierMixin,
+    BaseEstimator,
 ):
     """Anomaly detection on a series, one score per timestamp.
 
@@ -110,6 +117,14 @@ class TimeSeriesDetector(
     >>> bool(((found.start_row <= 2509) & (found.end_row >= 2500)).any())
     True
     """
+
+    SUB = "detector"
+
+    def default_sub(self, params: Mapping[str, Any]) -> AnomalyDetector:
+        """``default_detector()``, of the member kind ``detector__estimator__kind`` names
+        if it is set."""
+        kind = params.get("detector__estimator__kind")
+        return self.default_detector(**({} if kind is None else {"kind": kind}))
 
     @staticmethod
     def default_detector(kind: str = "dense", **params: Any) -> AnomalyDetector:

@@ -4,6 +4,7 @@ reconstruction (or a denoised signal) for every timestamp and a code for every w
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +16,15 @@ from sklearn.utils.validation import check_is_fitted
 
 from aekit.data.series import fill_gaps
 from aekit.data.windows import CoverMean, sliding
+from aekit.estimators._nested import DefaultSubEstimator
 from aekit.estimators._series import SeriesInputs, network_batches, network_rows
 from aekit.estimators.autoencoder import Autoencoder
 from aekit.estimators.parameters import TimeSeriesAutoencoderParams
 
 
-class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstimator):
+class TimeSeriesAutoencoder(
+    DefaultSubEstimator, SeriesInputs, TimeSeriesAutoencoderParams, BaseEstimator
+):
     """Reconstruct, denoise and encode a series through its sliding windows.
 
     The series (as ``TimeSeriesDetector`` reads it: a 1-D or ``(n_timestamps,
@@ -52,6 +56,13 @@ class TimeSeriesAutoencoder(SeriesInputs, TimeSeriesAutoencoderParams, BaseEstim
     >>> ae.reconstruct(series).shape  # aligned with the input's rows
     (2000, 2)
     """
+
+    SUB = "estimator"
+
+    def default_sub(self, params: Mapping[str, Any]) -> Autoencoder:
+        """``default_estimator()``, of the kind ``estimator__kind`` names if it is set."""
+        kind = params.get("estimator__kind")
+        return self.default_estimator(**({} if kind is None else {"kind": kind}))
 
     @staticmethod
     def default_estimator(**params: Any) -> Autoencoder:
