@@ -63,6 +63,7 @@ sphinx_gallery_conf = {
     "download_all_examples": False,
     "remove_config_comments": True,
     "within_subsection_order": "FileNameSortKey",
+    "write_computation_times": False,  # its page pulls jQuery and DataTables from CDNs
 }
 
 # --- HTML ---
