@@ -16,9 +16,23 @@ from typing import Any
 DOCS = Path(__file__).resolve().parent
 REPO = DOCS.parent
 
+
+def shared_data() -> Path:
+    """``shared/data`` beside the repository; from a git worktree (whose ``.git`` is a file
+    naming ``MAIN/.git/worktrees/NAME``), beside the main checkout when not beside it."""
+    beside = REPO.parent / "shared" / "data"
+    git = REPO / ".git"
+    if not beside.is_dir() and git.is_file():
+        gitdir = Path(git.read_text().removeprefix("gitdir:").strip())
+        main = (REPO / gitdir).resolve().parents[2]
+        if (main.parent / "shared" / "data").is_dir():
+            return main.parent / "shared" / "data"
+    return beside
+
+
 # The gallery's examples read real data and never download: point them at the shared data
 # beside the repository unless the caller chose a folder, and draw without a display.
-os.environ.setdefault("AEKIT_DATA", str(REPO.parent / "shared" / "data"))
+os.environ.setdefault("AEKIT_DATA", str(shared_data()))
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 sys.path.insert(0, str(DOCS / "_ext"))
