@@ -15,6 +15,7 @@ import importlib.util
 import json
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -62,14 +63,27 @@ def _help_block(command: str, text: str) -> list[str]:
 
 def benchmarks_rst() -> str:
     """The bars and every section's tables and figure, from ``docs/benchmarks.json``."""
-    spec = importlib.util.spec_from_file_location("aekit_bench_runner", REPO / "bench/__main__.py")
-    if spec is None or spec.loader is None:
-        raise RuntimeError("cannot import bench/__main__.py")
-    runner = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(runner)
     report: dict[str, Any] = json.loads((DOCS / "benchmarks.json").read_text())
+    # the runner puts bench/ first on sys.path, where plots.py, tables.py, threads.py... would
+    # shadow other modules for the rest of the build (the gallery runs in this process)
+    path, modules = list(sys.path), set(sys.modules)
+    try:
+        spec = importlib.util.spec_from_file_location(
+            "aekit_bench_runner", REPO / "bench" / "__main__.py"
+        )
+        if spec is None or spec.loader is None:
+            raise RuntimeError("cannot import bench/__main__.py")
+        runner = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(runner)
+        text = runner.markdown(report)
+    finally:
+        sys.path[:] = path
+        for name in set(sys.modules) - modules:
+            origin = getattr(sys.modules[name], "__file__", None) or ""
+            if Path(origin).parent == REPO / "bench":
+                del sys.modules[name]
     header = ".. This file is written by docs/_ext/aekit_docs.py; do not edit.\n\n"
-    return header + markdown_to_rst(runner.markdown(report))
+    return header + markdown_to_rst(text)
 
 
 def markdown_to_rst(text: str) -> str:
