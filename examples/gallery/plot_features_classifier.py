@@ -22,11 +22,11 @@ from aekit import Autoencoder, plots
 from aekit.datasets import load_mnist
 
 (X_train, y_train), (X_test, y_test) = load_mnist(images=False)  # flat rows of 784 pixels
-X_train, y_train = X_train[:8_000], y_train[:8_000]
+X_train, y_train = X_train[:5_000], y_train[:5_000]
 X_test, y_test = X_test[:2_000], y_test[:2_000]
 
 features = {
-    "aekit": Autoencoder(latent_dim=32, max_epochs=15, random_state=0),
+    "aekit": Autoencoder(latent_dim=32, max_epochs=8, random_state=0),
     "PCA": PCA(32, random_state=0),
 }
 
