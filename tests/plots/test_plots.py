@@ -279,6 +279,17 @@ def test_anomaly_scores_spanning_decades_get_a_log_axis() -> None:
     assert sum(p.get_height() for p in ax.patches) == len(scores)
 
 
+def test_a_few_extreme_scores_get_a_log_axis_so_the_bulk_keeps_its_bins() -> None:
+    """ADBench's cardio: scores near 1 and a handful up to 15,000 (found in the gallery)."""
+    rng = np.random.default_rng(0)
+    scores = np.concatenate([rng.gamma(4.0, 0.5, size=1000), [3_000.0, 9_000.0, 15_000.0]])
+    fig = render(plots.plot_anomaly_scores(scores, 35.0))
+    (ax,) = fig.axes
+    assert ax.get_xscale() == "log"
+    heights = sorted(p.get_height() for p in ax.patches)
+    assert heights[-1] < 0.5 * len(scores)  # the bulk spread over several bins
+
+
 def test_anomaly_scores_with_labels_add_roc_and_pr(dense: Autoencoder, rows: Rows) -> None:
     X, y = rows
     scores = dense.reconstruction_error(X)

@@ -218,11 +218,12 @@ def plot_top_anomalies(
 
 
 def _heavy_tailed(values: NDArray[np.float64]) -> bool:
-    """Positive scores whose bulk spans over two decades: a linear axis would hide it."""
+    """Positive scores whose bulk spans over two decades, or a few of them three decades
+    beyond it: on a linear axis the bulk would fall into one or two bins."""
     if values.min() <= 0:
         return False
     low, high = np.quantile(values, [0.01, 0.99])
-    return bool(high / low > 100.0)
+    return bool(high / low > 100.0 or values.max() / low > 1000.0)
 
 
 def _bins(values: NDArray[np.float64], log_scale: bool) -> NDArray[np.float64]:
