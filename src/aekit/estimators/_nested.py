@@ -10,12 +10,12 @@ class DefaultSubEstimator:
     """``get_params``/``set_params`` for an estimator whose sub-estimator parameter
     (``SUB``: ``"estimator"`` or ``"detector"``) may be None, meaning its default: deep
     parameters list the default's as ``SUB__NAME``, and setting one of them starts from
-    that default (built by ``default_sub``), so that ``set_params(SUB__max_epochs=5)``
+    that default (built by ``_default_sub``), so that ``set_params(SUB__max_epochs=5)``
     works before any sub-estimator is given. A mixin, before ``BaseEstimator``."""
 
     SUB: ClassVar[str]
 
-    def default_sub(self, params: Mapping[str, Any]) -> Any:
+    def _default_sub(self, params: Mapping[str, Any]) -> Any:
         """The default sub-estimator, given the nested parameters about to be set (a kind
         among them picks the default for that kind)."""
         raise NotImplementedError
@@ -24,7 +24,7 @@ class DefaultSubEstimator:
         """Parameters; with ``deep``, the sub-estimator's as ``SUB__NAME``, also for None."""
         params: dict[str, Any] = super().get_params(deep=deep)  # type: ignore[misc]
         if deep and getattr(self, self.SUB) is None:
-            nested = self.default_sub({}).get_params(deep=True)
+            nested = self._default_sub({}).get_params(deep=True)
             params |= {f"{self.SUB}__{name}": value for name, value in nested.items()}
         return params
 
@@ -33,6 +33,6 @@ class DefaultSubEstimator:
         prefix = f"{self.SUB}__"
         nested = any(name.startswith(prefix) for name in params)
         if nested and getattr(self, self.SUB) is None and self.SUB not in params:
-            setattr(self, self.SUB, self.default_sub(params))
+            setattr(self, self.SUB, self._default_sub(params))
         super().set_params(**params)  # type: ignore[misc]
         return self

@@ -120,7 +120,7 @@ class TimeSeriesDetector(
 
     SUB = "detector"
 
-    def default_sub(self, params: Mapping[str, Any]) -> AnomalyDetector:
+    def _default_sub(self, params: Mapping[str, Any]) -> AnomalyDetector:
         """``default_detector()``, of the member kind ``detector__estimator__kind`` names
         if it is set."""
         kind = params.get("detector__estimator__kind")

@@ -59,7 +59,7 @@ class TimeSeriesAutoencoder(
 
     SUB = "estimator"
 
-    def default_sub(self, params: Mapping[str, Any]) -> Autoencoder:
+    def _default_sub(self, params: Mapping[str, Any]) -> Autoencoder:
         """``default_estimator()``, of the kind ``estimator__kind`` names if it is set."""
         kind = params.get("estimator__kind")
         return self.default_estimator(**({} if kind is None else {"kind": kind}))
