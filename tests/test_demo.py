@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 import pytest
+
+from browser import CHROMIUM_FLAGS, chromium
 
 REPORTS = {
     "reduction": [
@@ -55,17 +56,6 @@ REPORTS = {
     ],
     "series": ["model", "metrics", "anomaly", "latent", "training"],
 }
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 @pytest.fixture(scope="module")
@@ -97,15 +87,6 @@ def test_demo_writes_reports_models_and_summary(demo):
             "AnomalyDetector",
             "TimeSeriesDetector",
         )
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.skip(
-            "headless Chromium is not installed (Debian package 'chromium'); .ci/run installs it"
-        )
-    return found
 
 
 @pytest.mark.parametrize("name", list(REPORTS))

@@ -18,23 +18,14 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from browser import CHROMIUM_FLAGS, chromium
+
 pytestmark = pytest.mark.docs
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = REPO / "docs" / "_build" / "html"
 SHOTS = REPO / "build" / "docs-check"
 BUILD = "python -m sphinx -W --keep-going -b html docs docs/_build/html"
-CHROMIUM_FLAGS = [  # as tests/test_demo.py
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 EXTERNAL = ("http:", "https:", "mailto:", "data:", "javascript:", "tel:")
 
 
@@ -110,15 +101,6 @@ def _anchors(path: Path) -> set[str]:
     page = _Page()
     page.feed(path.read_text(encoding="utf-8"))
     return page.anchors
-
-
-def chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if found is None:
-        pytest.skip(
-            "headless Chromium is not installed (Debian package 'chromium'); .ci/run installs it"
-        )
-    return found
 
 
 def _browse(browser: str, *args: str) -> subprocess.CompletedProcess[str]:
