@@ -13,12 +13,19 @@ class DefaultSubEstimator:
     that default (built by ``_default_sub``), so that ``set_params(SUB__max_epochs=5)``
     works before any sub-estimator is given. A mixin, before ``BaseEstimator``."""
 
-    SUB: ClassVar[str]
+    SUB: ClassVar[str]  # the parameter that holds the sub-estimator
+    SUB_KIND: ClassVar[str]  # the sub-estimator's kind, as named within it
+
+    @staticmethod
+    def _sub_default(**params: Any) -> Any:
+        """The class's own default of the sub-estimator (``default_estimator``, say)."""
+        raise NotImplementedError
 
     def _default_sub(self, params: Mapping[str, Any]) -> Any:
-        """The default sub-estimator, given the nested parameters about to be set (a kind
-        among them picks the default for that kind)."""
-        raise NotImplementedError
+        """The default sub-estimator, of the kind the nested parameters about to be set
+        name (``SUB__SUB_KIND``), if they name one."""
+        kind = params.get(f"{self.SUB}__{self.SUB_KIND}")
+        return self._sub_default(**({} if kind is None else {"kind": kind}))
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         """Parameters; with ``deep``, the sub-estimator's as ``SUB__NAME``, also for None."""

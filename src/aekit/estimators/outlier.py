@@ -4,7 +4,7 @@ outlier-detector contract, scored by one ``AnomalyScore`` module."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -259,6 +259,10 @@ class AnomalyDetector(
         defaults["model_params"] = settings or None
         return Autoencoder(**(defaults | params))
 
+    SUB = "estimator"
+    SUB_KIND = "kind"
+    _sub_default = default_estimator
+
     @classmethod
     def _parameter_hint(cls, name: str) -> str | None:
         from aekit.params import parameters
@@ -269,13 +273,6 @@ class AnomalyDetector(
             f"{name} is a parameter of the member Autoencoder: pass estimator="
             f"AnomalyDetector.default_estimator({name}=...), or set_params(estimator__{name}=...)."
         )
-
-    SUB = "estimator"
-
-    def _default_sub(self, params: Mapping[str, Any]) -> Autoencoder:
-        """``default_estimator()``, of the kind ``estimator__kind`` names if it is set."""
-        kind = params.get("estimator__kind")
-        return self.default_estimator(**({} if kind is None else {"kind": kind}))
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
@@ -706,13 +703,9 @@ class AnomalyDetector(
         -------
         x : ndarray of shape (n_samples, *input_shape), float32
         """
-        return self._network_rows(X)[0]
-
-    def _network_rows(self, X: Any) -> tuple[NDArray[np.float32], tuple[int, ...]]:
-        """``network_inputs(X)`` and the shape of one sample of X as given."""
         check_is_fitted(self, "score_module_")
-        x, shape = preprocess(self, X)
-        return x.reshape(len(x), *self.estimators_[0].model_.config.input_shape), shape
+        x, _ = preprocess(self, X)
+        return x.reshape(len(x), *self.estimators_[0].model_.config.input_shape)
 
     def _terms(self, X: Any, per_feature: bool = False) -> dict[str, NDArray[np.float64]]:
         """The score's terms and the score for ``X``, from one pass of each member's network

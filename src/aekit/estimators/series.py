@@ -3,7 +3,6 @@ ensemble of autoencoders over its sliding windows."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -118,14 +117,6 @@ class TimeSeriesDetector(
     True
     """
 
-    SUB = "detector"
-
-    def _default_sub(self, params: Mapping[str, Any]) -> AnomalyDetector:
-        """``default_detector()``, of the member kind ``detector__estimator__kind`` names
-        if it is set."""
-        kind = params.get("detector__estimator__kind")
-        return self.default_detector(**({} if kind is None else {"kind": kind}))
-
     @staticmethod
     def default_detector(kind: str = "dense", **params: Any) -> AnomalyDetector:
         """The detector of windows of ``detector=None``: ``AnomalyDetector``'s defaults, its
@@ -145,6 +136,10 @@ class TimeSeriesDetector(
         """
         member = AnomalyDetector.default_estimator(scale="none", kind=kind)
         return AnomalyDetector(**({"estimator": member} | params))
+
+    SUB = "detector"
+    SUB_KIND = "estimator__kind"
+    _sub_default = default_detector
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -4,7 +4,6 @@ reconstruction (or a denoised signal) for every timestamp and a code for every w
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -57,13 +56,6 @@ class TimeSeriesAutoencoder(
     (2000, 2)
     """
 
-    SUB = "estimator"
-
-    def _default_sub(self, params: Mapping[str, Any]) -> Autoencoder:
-        """``default_estimator()``, of the kind ``estimator__kind`` names if it is set."""
-        kind = params.get("estimator__kind")
-        return self.default_estimator(**({} if kind is None else {"kind": kind}))
-
     @staticmethod
     def default_estimator(**params: Any) -> Autoencoder:
         """The network of ``estimator=None``: ``Autoencoder``'s defaults, without scaling of
@@ -79,6 +71,10 @@ class TimeSeriesAutoencoder(
         estimator : Autoencoder
         """
         return Autoencoder(**({"scale": "none"} | params))
+
+    SUB = "estimator"
+    SUB_KIND = "kind"
+    _sub_default = default_estimator
 
     def fit(self, X: ArrayLike, y: object = None, **training: Any) -> TimeSeriesAutoencoder:
         """Learn the windows of the series ``X``.

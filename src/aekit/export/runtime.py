@@ -236,13 +236,12 @@ def score_graph(score: AnomalyScore, per_feature: bool = False) -> Any:
             factor = factor / np.sqrt(statistics[f"{name}_scale"][m] * n_members)
             into.append(g.squared_distance(features, statistics[f"{name}_mean"][m], factor))
     relative = g.op("Sum", errors)
-    if not per_feature:  # the mean over columns
-        relative = g.op("Div", [relative, g.const(float(n_columns), "columns")])
-    per_sample = relative
     if per_feature:
         if group is not None:  # encoded values' errors summed into their columns
             relative = g.op("MatMul", [relative, g.const(group, "group")])
         per_sample = g.op("ReduceMean", [relative, g.const([1], "axis", np.int64)], keepdims=0)
+    else:  # the mean over columns
+        relative = per_sample = g.op("Div", [relative, g.const(float(n_columns), "columns")])
     code_distance = g.op("Sum", code_terms)
     hidden_distance = (
         g.op("Sum", hidden_terms)
