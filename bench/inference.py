@@ -353,9 +353,9 @@ def agreement(data: Path) -> str:
     inflate it."""
     names = ("anomaly_score", "relative_error", "code_distance", "hidden_distance")
     lines = ["| set | " + " | ".join(names) + " | flags differing |", "|---" * 6 + "|"]
-    for path in sorted((data / "adbench").glob("*.npz")):
-        from aekit import AnomalyDetector
+    from aekit import AnomalyDetector
 
+    for path in sorted((data / "adbench").glob("*.npz")):
         with np.load(path) as arrays:
             X = arrays["X"].astype(np.float32)[:20_000]
         detector = AnomalyDetector(random_state=0).set_params(estimator__max_epochs=3).fit(X)
