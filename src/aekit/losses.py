@@ -42,3 +42,24 @@ def mean_loss(raw: Tensor, target: Tensor, loss: str, output_activation: str) ->
     if loss == "bce":
         return F.binary_cross_entropy_with_logits(raw, target)
     return F.mse_loss(apply_output_activation(raw, output_activation), target)
+
+
+def trimmed_mean(per_sample: Tensor, trim_fraction: float) -> Tensor:
+    """The mean over the last axis of ``per_sample`` (each sample's loss) without its
+    largest ``trim_fraction`` share: least trimmed squares. At least one sample counts."""
+    n = per_sample.shape[-1]
+    kept = max(1, round(n * (1.0 - trim_fraction)))
+    if kept >= n:
+        return per_sample.mean(-1)
+    return per_sample.topk(kept, dim=-1, largest=False, sorted=False).values.mean(-1)
+
+
+def batch_loss(
+    raw: Tensor, target: Tensor, loss: str, output_activation: str, trim_fraction: float = 0.0
+) -> Tensor:
+    """``mean_loss``, or with ``trim_fraction`` the mean of each sample's loss over the
+    batch's samples but its worst ``trim_fraction`` (``trimmed_mean``)."""
+    if trim_fraction <= 0:
+        return mean_loss(raw, target, loss, output_activation)
+    values = elementwise_loss(raw, target, loss, output_activation)
+    return trimmed_mean(values.flatten(1).mean(1), trim_fraction)

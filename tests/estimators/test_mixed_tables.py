@@ -211,7 +211,10 @@ def merchants() -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
 
 @pytest.fixture(scope="module")
 def merchant_detector(merchants) -> AnomalyDetector:
-    member = AnomalyDetector.default_estimator(latent_dim=8, max_epochs=30)
+    # a reconstruction-driven member, untrimmed: trained this long, trimming learns the rarest
+    # merchants less and spreads the blame for unseen ones over other columns (ROC-AUC 0.914,
+    # merchant blamed on 0.275 of the planted rows, against 0.974 and 1.0 untrimmed)
+    member = AnomalyDetector.default_estimator(latent_dim=8, max_epochs=30, trim_fraction=0.0)
     return AnomalyDetector(member, n_estimators=2, random_state=0).fit(merchants[0])
 
 
@@ -223,14 +226,14 @@ def test_unseen_levels_of_a_many_level_column_score_as_anomalies(
     assert len(table.feature_groups["merchant"]) == 19 + 8 + 1
     assert merchant_detector.score_module_.error_scale.shape == (2, 4)  # one scale per column
     auc = roc_auc_score(y, -merchant_detector.score_samples(test))
-    assert auc > 0.9, auc  # measured 0.943 (0.964 and 0.945 with random_state 1 and 2)
+    assert auc > 0.9, auc  # measured 0.974 (0.966 with random_state 1)
     explained = merchant_detector.explain(test)
     assert list(explained.columns) == list(test.columns)
     # the column whose error rises most on the planted rows is the merchant
     rise = explained[y == 1].median() / explained[y == 0].median()
-    assert rise.idxmax() == "merchant", rise.to_dict()  # measured 70.6x; next: fee 12.6x
+    assert rise.idxmax() == "merchant", rise.to_dict()  # measured 594x
     blamed = (explained[y == 1].idxmax(axis=1) == "merchant").mean()
-    assert blamed >= 0.75, blamed  # measured 0.975
+    assert blamed >= 0.75, blamed  # measured 1.0
     back = merchant_detector.estimators_[0].reconstruct(test.head(20))
     assert set(back["merchant"]) <= set(train["merchant"]) | {"<other>"}
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 from numpy.typing import NDArray
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import aekit
@@ -100,7 +100,21 @@ def test_contamination_flags_that_share_of_training_points(cardio: Data) -> None
 def test_real_anomalies_are_found(fitted: AnomalyDetector, cardio: Data) -> None:
     X, y = cardio
     assert roc_auc_score(y, fitted.anomaly_score(X)) > 0.8
-    assert roc_auc_score(y, fitted.relative_error(X)) > 0.8
+    # measured 0.79 (0.86 untrimmed: with ten epochs the trimmed members learn cardio's
+    # rarest normal rows less; over the twenty ADBench sets trimming still helps there)
+    assert roc_auc_score(y, fitted.relative_error(X)) > 0.75
+
+
+def test_trimmed_training_finds_the_anomalies_it_did_not_learn() -> None:
+    """thyroid's anomalies sit among the unlabelled training rows: leaving each batch's
+    worst tenth out of the loss (the default) keeps them from being learnt."""
+    X, y = load_adbench("38_thyroid")
+    trimmed = AnomalyDetector(random_state=0).fit(X)
+    assert trimmed.estimators_[0].trim_fraction == 0.1
+    untrimmed = AnomalyDetector(random_state=0).set_params(estimator__trim_fraction=0.0).fit(X)
+    ap_trimmed = average_precision_score(y, -trimmed.score_samples(X))
+    ap_untrimmed = average_precision_score(y, -untrimmed.score_samples(X))
+    assert ap_trimmed > ap_untrimmed + 0.15, (ap_trimmed, ap_untrimmed)  # measured 0.69, 0.38
 
 
 def test_code_distance_is_relative_to_the_training_codes(cardio: Data) -> None:

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from aekit import Autoencoder
+from aekit.losses import trimmed_mean
 from aekit.models import build_model, list_models, model_class, register
 from aekit.models.base import BaseAE
 from aekit.models.corruption import check_noise, corrupt
@@ -224,3 +225,30 @@ def test_weight_init_schemes(network_config) -> None:
     assert all(float(m.bias.abs().max()) > 0.0 for m in linears)  # PyTorch: uniform biases
     with pytest.raises(ValueError, match="unknown weight init 'he'"):
         build_model("dense", config, init="he")
+
+
+def test_trimmed_mean_leaves_out_the_largest_share():
+    losses = torch.tensor([[1.0, 2.0, 3.0, 100.0], [4.0, 4.0, 4.0, 4.0]])
+    assert torch.equal(trimmed_mean(losses, 0.0), losses.mean(-1))
+    torch.testing.assert_close(trimmed_mean(losses, 0.25), torch.tensor([2.0, 4.0]))
+    torch.testing.assert_close(trimmed_mean(losses, 0.99), torch.tensor([1.0, 4.0]))  # one stays
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_a_trimmed_training_loss_drops_the_worst_samples_but_keeps_the_penalty(
+    loss, network_config
+):
+    config = network_config((10,), 2, variational=True, loss=loss, output_activation="sigmoid")
+    x = torch.rand(8, 10)
+    x_far = x.clone()
+    x_far[0] = 1.0 - x_far[0].round()  # one row the network reconstructs far worse
+    model = build_model("dense", config, init="glorot")
+    torch.manual_seed(0)
+    whole = model.training_loss(x_far, x_far)
+    torch.manual_seed(0)
+    trimmed = model.training_loss(x_far, x_far, 0.125)  # one row of eight
+    assert trimmed["reconstruction"] < whole["reconstruction"]
+    assert trimmed["kl"].item() == pytest.approx(whole["kl"].item(), rel=1e-6)
+    torch.manual_seed(0)
+    untrimmed = model.training_loss(x_far, x_far, 0.0)
+    assert torch.equal(untrimmed["loss"], whole["loss"])

@@ -41,7 +41,9 @@ def arrays(draw: st.DrawFn, max_dims: int = 5) -> np.ndarray:
         out[:] = values
         return out.reshape(shape)
     if dtype == "U3":
-        return draw(hnp.arrays(dtype, shape, elements=st.text(max_size=3)))
+        # no NUL: numpy drops a trailing one, and hypothesis then refuses its own draw
+        text = st.text(st.characters(exclude_characters="\x00"), max_size=3)
+        return draw(hnp.arrays(dtype, shape, elements=text))
     base = draw(
         hnp.arrays(
             "float64",

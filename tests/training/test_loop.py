@@ -69,6 +69,7 @@ def test_non_finite_loss_names_the_epoch_and_suggests_a_lower_rate(network_confi
         noise=None,
         noise_level=0.1,
         noise_clip=None,
+        trim_fraction=0.0,
         device=torch.device("cpu"),
         seed=0,
     )

@@ -87,6 +87,19 @@ def test_each_members_loss_and_gradient_is_its_own(network_config):
         torch.testing.assert_close(stack.weights[0].grad[k], first.T, rtol=1e-4, atol=1e-6)
 
 
+def test_a_trimmed_loss_is_each_members_own_trimmed_loss(network_config):
+    networks = dense_networks(network_config)
+    stack = MemberStack.of(networks)
+    assert stack is not None
+    x = torch.randn(3, 16, 12)
+    x[:, :3] *= 10  # three far-out rows in every member's batch: the ones trimmed
+    terms = stack.training_loss(x, x, 0.25)
+    for k, network in enumerate(networks):
+        own = network.training_loss(x[k], x[k], 0.25)
+        torch.testing.assert_close(terms[member_term(k)], own["loss"], rtol=1e-5, atol=1e-7)
+        assert own["loss"] < network.training_loss(x[k], x[k])["loss"]
+
+
 def test_gradients_are_clipped_per_member(network_config):
     networks = dense_networks(network_config)
     stack = MemberStack.of(networks)

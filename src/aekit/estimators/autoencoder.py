@@ -424,6 +424,7 @@ class Autoencoder(
             noise=self.noise,
             noise_level=self.noise_level,
             noise_clip=self._noise_clip(),
+            trim_fraction=self.trim_fraction,
             device=device,
             seed=seed,
         )

@@ -175,6 +175,14 @@ class AutoencoderParams(DeclaredParams):
         Number(float, 0, None, "neither"),
         help="Gradient clipping threshold; None turns clipping off.",
     )
+    trim_fraction: float = param(
+        0.0,
+        Number(float, 0, 1, "left"),
+        help="Share of each batch's samples with the largest reconstruction loss left out of "
+        "that step's loss (least trimmed squares; a penalty such as the KL term still counts "
+        "every sample): anomalies hidden in unlabelled training data then shape the network "
+        "less. 0 trains on every sample.",
+    )
     validation_fraction: float = param(
         0.1,
         Number(float, 0, 1, "left"),

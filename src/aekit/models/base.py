@@ -10,9 +10,9 @@ from torch import Tensor, nn
 
 from aekit.losses import (
     apply_output_activation,
+    batch_loss,
     check_loss,
     elementwise_loss,
-    mean_loss,
 )
 from aekit.models._layers import ACTIVATIONS, init_weights
 from aekit.models._registry import model_class
@@ -152,12 +152,17 @@ class BaseAE(nn.Module):
             return hidden, code, (reconstruction.double() - x.double()).square()
         return hidden, code, elementwise_loss(raw, x, c.loss, c.output_activation)
 
-    def training_loss(self, x_in: Tensor, x_target: Tensor) -> dict[str, Tensor]:
-        """Named loss terms; training minimises ``"loss"``, reports show the rest."""
+    def training_loss(
+        self, x_in: Tensor, x_target: Tensor, trim_fraction: float = 0.0
+    ) -> dict[str, Tensor]:
+        """Named loss terms; training minimises ``"loss"``, reports show the rest.
+        ``trim_fraction`` leaves the samples with the largest reconstruction loss out of
+        it (``aekit.losses.trimmed_mean``); a penalty stays over every sample."""
         z = self.code(x_in)  # the variational head samples here and adds "kl"
         raw = self.decode_raw(z.sample)
         c = self.config
-        terms = {"reconstruction": mean_loss(raw, x_target, c.loss, c.output_activation)}
+        reconstruction = batch_loss(raw, x_target, c.loss, c.output_activation, trim_fraction)
+        terms = {"reconstruction": reconstruction}
         terms |= z.penalties  # "kl" for a variational code, "sparsity" when asked for
         terms["loss"] = sum(terms.values())  # type: ignore[assignment]
         return terms

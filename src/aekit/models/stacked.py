@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 import torch
 from torch import Tensor, nn
 
-from aekit.losses import apply_output_activation, elementwise_loss
+from aekit.losses import apply_output_activation, elementwise_loss, trimmed_mean
 from aekit.models._layers import ACTIVATIONS
 from aekit.models.base import BaseAE
 from aekit.models.latent import GaussianCode, PlainCode
@@ -221,12 +221,19 @@ class MemberStack(nn.Module):
                 h = step(h)
         return h
 
-    def training_loss(self, x_in: Tensor, x_target: Tensor) -> dict[str, Tensor]:
+    def training_loss(
+        self, x_in: Tensor, x_target: Tensor, trim_fraction: float = 0.0
+    ) -> dict[str, Tensor]:
         """``"loss"``, the sum of the members' mean losses, and each member's as
-        ``"member{k}"``."""
+        ``"member{k}"``; ``trim_fraction`` leaves each member's samples with the largest
+        loss out of its mean (``aekit.losses.trimmed_mean``)."""
         raw = self.raw_output(x_in)
         target = x_target.reshape(raw.shape)
-        per_member = elementwise_loss(raw, target, self.loss, self.output_activation).mean((1, 2))
+        values = elementwise_loss(raw, target, self.loss, self.output_activation)
+        if trim_fraction > 0:
+            per_member = trimmed_mean(values.mean(2), trim_fraction)
+        else:
+            per_member = values.mean((1, 2))
         terms = {member_term(k): per_member[k] for k in range(self.n_members)}
         terms["loss"] = per_member.sum()
         return terms

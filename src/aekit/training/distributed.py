@@ -21,7 +21,7 @@ from torch import Tensor, nn
 from aekit.models.base import BaseAE
 from aekit.models.stacked import MemberStack
 
-LossFn = Callable[[Tensor, Tensor], dict[str, Tensor]]
+LossFn = Callable[[Tensor, Tensor, float], dict[str, Tensor]]
 
 
 def launched() -> bool:
@@ -76,8 +76,8 @@ class _TrainingLoss(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x_in: Tensor, x: Tensor) -> dict[str, Tensor]:
-        return self.model.training_loss(x_in, x)
+    def forward(self, x_in: Tensor, x: Tensor, trim_fraction: float = 0.0) -> dict[str, Tensor]:
+        return self.model.training_loss(x_in, x, trim_fraction)
 
 
 def wrap(model: BaseAE | MemberStack, device: torch.device) -> LossFn | nn.Module:

@@ -43,6 +43,7 @@ class TrainSettings:
     noise: str | None
     noise_level: float
     noise_clip: tuple[float, float] | None  # keep corrupted values in the data's range
+    trim_fraction: float  # each batch's worst samples left out of the loss
     device: torch.device
     seed: int
 
@@ -157,7 +158,7 @@ def train(
                     x_in = corrupt(
                         x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip
                     )
-                    terms = loss_of(x_in, x)
+                    terms = loss_of(x_in, x, settings.trim_fraction)
                     optimizer.zero_grad(set_to_none=True)
                     terms["loss"].backward()
                     if settings.max_grad_norm is not None:
@@ -291,7 +292,8 @@ def evaluate(
         x = x.to(settings.device, non_blocking=True)
         x_in = corrupt(x, settings.noise, settings.noise_level, noise_rng, clip=settings.noise_clip)
         rows = batch_rows(model, x)
-        for name, value in model.training_loss(x_in, x).items():  # weighted by batch size
+        terms = model.training_loss(x_in, x, settings.trim_fraction)
+        for name, value in terms.items():  # weighted by batch size
             totals[name] = totals[name] + value * rows if name in totals else value * rows
         n_samples += rows
     return distributed.mean_terms(totals, n_samples)  # over every rank's validation shard
