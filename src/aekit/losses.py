@@ -55,7 +55,7 @@ def trimmed_mean(per_sample: Tensor, trim_fraction: float) -> Tensor:
 
 
 def batch_loss(
-    raw: Tensor, target: Tensor, loss: str, output_activation: str, trim_fraction: float = 0.0
+    raw: Tensor, target: Tensor, loss: str, output_activation: str, trim_fraction: float
 ) -> Tensor:
     """``mean_loss``, or with ``trim_fraction`` the mean of each sample's loss over the
     batch's samples but its worst ``trim_fraction`` (``trimmed_mean``)."""

@@ -76,7 +76,7 @@ class _TrainingLoss(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, x_in: Tensor, x: Tensor, trim_fraction: float = 0.0) -> dict[str, Tensor]:
+    def forward(self, x_in: Tensor, x: Tensor, trim_fraction: float) -> dict[str, Tensor]:
         return self.model.training_loss(x_in, x, trim_fraction)
 
 
