@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from aekit.datasets import load_mnist
@@ -259,13 +260,25 @@ def test_timeseries_bench_compares_aekit_with_the_windowed_references(timeseries
     skab = bench.run_skab(timeseries_dir, limit=2)
     assert skab["experiments"] == 2 and set(skab["methods"]) == {"aekit", "IsolationForest", "PCA"}
     assert all(0 <= m["f1"] <= 1 and 0 <= m["far"] <= 100 for m in skab["methods"].values())
+    # hindsight tries the automatic threshold itself (factor 1) among its rescalings
+    assert skab["methods"]["aekit"]["f1"] <= skab["hindsight"]["f1"] <= 1
+    # the perfect causal scorer flags from each event to the end of its window
+    labels = np.zeros(10, np.int64)
+    labels[2:8] = 1
+    index = pd.date_range("2024-01-01", periods=10, freq="h")
+    ceiling = bench.perfect_causal(index, labels, [index[5]])
+    np.testing.assert_array_equal(ceiling.round(3), [0, 0, 0, 0, 0, 1, 1, 1, 0, 0])
+    events = bench.nab_events(timeseries_dir)
+    assert all(len(events[name]) >= 1 for name, _, _ in series)
     denoising = bench.run_denoising(timeseries_dir, epochs=1)
     assert np.isfinite([denoising[k] for k in ("noisy_db", "aekit_db", "moving_average_db")]).all()
     speed = bench.run_speed(timeseries_dir, n_rows=20_000)
     assert speed["aekit"]["score_rows_per_s"] > 0 and speed["channels"] == 8
     nab = {
         "series": {},
-        "mean_vus_pr": dict.fromkeys(("aekit", "aekit causal", "IsolationForest", "PCA"), 0.3),
+        "mean_vus_pr": dict.fromkeys(
+            ("aekit", "aekit causal", "IsolationForest", "PCA", "perfect causal"), 0.3
+        ),
     }
     streaming = {"rows": 1000, "seconds": 1.0, "rows_per_second": 1000.0, "peak_rss_mib": 300.0}
     result = {"skab": skab, "nab": nab | {"seconds": {}}, "speed": speed, "streaming": streaming}
