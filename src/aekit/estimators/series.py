@@ -47,12 +47,14 @@ class TimeSeriesDetector(
     distances: see ``AnomalyDetector``). ``scoring="offline"`` gives a timestamp the mean
     score of every window that covers it; ``"causal"`` the score of the window that ends at
     it, so that a live feed is scored as it arrives (``scorer``), a little late: the window
-    ending at t is centred half a window before t. (Giving a timestamp only its own
+    ending at t is centred half a window before t, and it cannot see what follows t, so it
+    ranks anomaly windows centred on their events (NAB's) well below offline scoring (the
+    user guide's time-series page gives the measured cost). (Giving a timestamp only its own
     position's error within each window localises a spike more sharply, but ranked the
-    labelled stretches of NAB's series worse: mean VUS-PR 0.341 against 0.545 for the
-    window means, ``bench/timeseries.py``.) Either way, a series scored in pieces gets the
-    scores of the series scored whole. ``explain`` splits each timestamp's own
-    reconstruction error over the channels.
+    labelled stretches of NAB's series worse in an earlier run of ``bench/timeseries.py``:
+    mean VUS-PR 0.341 against 0.545 for the window means, with untrimmed members.) Either
+    way, a series scored in pieces gets the scores of the series scored whole. ``explain``
+    splits each timestamp's own reconstruction error over the channels.
 
     Signs are scikit-learn's, as in ``AnomalyDetector``: ``anomaly_score`` is higher for
     anomalies, ``score_samples = -anomaly_score``, ``decision_function`` is negative and
