@@ -131,11 +131,13 @@ def test_a_series_autoencoder_reconstructs_encodes_and_scores_per_timestamp(
         "3",
         "--seed",
         "0",
+        "--no-center-windows",
         "--quiet",
         cwd=workdir,
     )
     model = library.load(workdir / "ae.safetensors")
     assert isinstance(model, library.TimeSeriesAutoencoder) and model.estimator_.latent_dim == 4
+    assert model.center_windows is False  # the option reaches the estimator
     data = pd.read_csv(workdir / "experiment.csv", sep=";")
     aekit("reconstruct", "ae.safetensors", "experiment.csv", "-o", "rebuilt.csv", cwd=workdir)
     rebuilt = pd.read_csv(workdir / "rebuilt.csv")
@@ -152,6 +154,7 @@ def test_a_series_autoencoder_reconstructs_encodes_and_scores_per_timestamp(
     np.testing.assert_allclose(errors["reconstruction_error"], model.reconstruction_error(data))
     info = info_of(workdir / "ae.safetensors")
     assert info["series"]["window"] == 16 and info["kind"] == "dense"
+    assert info["series"]["center_windows"] is False
 
 
 def test_series_options_are_refused_where_they_do_not_apply(
@@ -172,6 +175,10 @@ def test_series_options_are_refused_where_they_do_not_apply(
     assert "--n-estimators needs --detector (a TimeSeriesDetector)" in fails(
         "--time-series", "--time-column", "datetime", "--n-estimators", "3"
     )
+    assert "--center-windows is for a TimeSeriesAutoencoder" in fails(
+        "--time-series", "--detector", "--time-column", "datetime", "--center-windows"
+    )
+    assert "--center-windows needs --time-series" in fails("--no-center-windows")
     assert main(["encode", "series.safetensors", "experiment.csv", "-o", "c.csv"]) == 1
     assert "needs a TimeSeriesAutoencoder" in capsys.readouterr().err
     text = fails("--time-series", "--detector")

@@ -40,7 +40,8 @@ def test_a_denoiser_recovers_the_clean_signal(daily: pd.DataFrame) -> None:
     before = snr_db(clean, noisy["value"].to_numpy()[half:])
     after = snr_db(clean, denoised["value"].to_numpy())
     smoothed = noisy["value"].iloc[half:].rolling(WINDOW, center=True, min_periods=1).mean()
-    # measured with 20 epochs: 15.7 dB noisy, 25.9 dB denoised, 16.0 dB moving average
+    # measured with 20 epochs: 15.7 dB noisy, 26.0 dB denoised (25.9 with uncentred windows),
+    # 16.0 dB moving average
     assert after > before + 5 and after > snr_db(clean, smoothed.to_numpy()) + 3
 
 
@@ -80,3 +81,60 @@ def test_nested_parameters_start_from_the_default_network() -> None:
     ae = TimeSeriesAutoencoder(window=12).set_params(estimator__max_epochs=2)
     assert ae.estimator.max_epochs == 2 and ae.estimator.scale == "none"
     assert TimeSeriesAutoencoder().get_params()["estimator__scale"] == "none"
+
+
+def test_centred_windows_follow_a_level_the_training_never_saw(daily: pd.DataFrame) -> None:
+    """Each window's mean goes round the network: shifting a channel by a constant shifts
+    its reconstruction by that constant and leaves the codes as they were; without
+    centring, the network sees the new level and misses it."""
+    half = len(daily) // 2
+    member = TimeSeriesAutoencoder.default_estimator(latent_dim=4, max_epochs=4)
+    later = daily.iloc[half:]
+    shift = 5 * later["value"].std()  # far above anything in training
+    raised = later + shift
+    errors = {}
+    for centred in (True, False):
+        model = TimeSeriesAutoencoder(
+            estimator=member, window=WINDOW, center_windows=centred, random_state=0
+        ).fit(daily.iloc[:half])
+        rebuilt, rebuilt_raised = model.reconstruct(later), model.reconstruct(raised)
+        errors[centred] = float(((rebuilt_raised - raised) ** 2).to_numpy().mean())
+        if centred:
+            np.testing.assert_allclose(rebuilt_raised, rebuilt + shift, rtol=1e-4, atol=1e-3)
+            np.testing.assert_allclose(
+                model.transform(raised), model.transform(later), rtol=1e-4, atol=1e-4
+            )
+            windows = model.network_inputs(raised)  # what the network sees: centred
+            assert np.abs(windows.mean(axis=1)).max() < 1e-4
+    assert errors[True] * 3 < errors[False]  # measured: 8.8 against 44.4
+
+
+def test_centred_windows_denoise_a_drifting_rig(timeseries_dir: Path) -> None:
+    """SKAB's fault-free run: its temperatures climb past their training range. Centred
+    windows denoise it better than a moving average; uncentred ones worse (measured with
+    these settings: 4.8 dB centred, 3.9 dB moving average, 2.7 dB uncentred)."""
+    path = timeseries_dir / "skab" / "anomaly-free" / "anomaly-free.csv"
+    frame = pd.read_csv(path, sep=";", index_col="datetime", parse_dates=True).iloc[:4000]
+    train, clean = frame.iloc[:2400], frame.iloc[2400:]
+    noisy = clean + np.random.default_rng(0).normal(0, 0.5, clean.shape) * train.std().to_numpy()
+    member = TimeSeriesAutoencoder.default_estimator(
+        latent_dim=16, noise="gaussian", noise_level=0.5, max_epochs=10
+    )
+
+    def gain(estimate: pd.DataFrame) -> float:  # SNR in dB, mean over the channels
+        truth = clean.to_numpy()
+        signal = ((truth - truth.mean(0)) ** 2).sum(0)
+        return float(np.mean(10 * np.log10(signal / ((truth - estimate.to_numpy()) ** 2).sum(0))))
+
+    snr = {
+        centred: gain(
+            TimeSeriesAutoencoder(
+                estimator=member, window=32, center_windows=centred, random_state=0
+            )
+            .fit(train)
+            .denoise(noisy)
+        )
+        for centred in (True, False)
+    }
+    smoothed = gain(noisy.rolling(32, center=True, min_periods=1).mean())
+    assert snr[True] > smoothed > snr[False]

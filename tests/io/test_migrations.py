@@ -175,7 +175,7 @@ def test_a_format_1_detector_can_be_trained_again(inputs) -> None:
 def test_new_files_are_written_in_the_current_format(tmp_path, digit_images) -> None:
     ae = Autoencoder(latent_dim=2, max_epochs=1, random_state=0).fit(digit_images)
     path = ae.save(tmp_path / "m.safetensors")
-    assert format_of(path) == migrations.FORMAT_VERSION == 3
+    assert format_of(path) == migrations.FORMAT_VERSION == 4
 
 
 def test_a_file_from_before_the_hidden_distance_scores_without_it(tmp_path, inputs) -> None:
@@ -273,6 +273,47 @@ def test_a_format_2_conv_detector_scores_as_before(v2_expected, tmp_path) -> Non
     resaved = aekit.load(detector.save(tmp_path / "d.safetensors"))
     assert format_of(tmp_path / "d.safetensors") == migrations.FORMAT_VERSION
     np.testing.assert_allclose(resaved.score_samples(X), detector.score_samples(X))
+
+
+V3 = Path(__file__).parent / "fixtures" / "v3"
+
+
+def v3_series(n: int, seed: int) -> np.ndarray:
+    """``fixtures/v3/make_fixtures.py``'s series."""
+    t = np.arange(n)
+    noise = np.random.default_rng(seed).normal(0, 0.1, (n, 2))
+    return np.column_stack([np.sin(2 * np.pi * t / 25), np.cos(2 * np.pi * t / 60)]) + noise
+
+
+def test_a_format_3_series_autoencoder_reads_levels_as_before(tmp_path) -> None:
+    """Format 4 centres windows by default; a format-3 file keeps its uncentred windows."""
+    path = V3 / "series_autoencoder.safetensors"
+    assert format_of(path) == 3
+    model = aekit.load(path)
+    assert model.center_windows is False
+    trained_with = json.loads((V3 / "params.json").read_text())
+    params = model.get_params(deep=True)
+    assert params.pop("center_windows") is False  # added later
+    # the network is saved as fitted, seeded by the model (estimator__random_state=0)
+    differ = ("estimator", "estimator__model_params", "estimator__random_state")
+    assert {k: v for k, v in params.items() if k not in differ} == {
+        k: v for k, v in trained_with.items() if k not in differ
+    }
+    assert params["estimator__model_params"] == {"hidden_dims": (32,)}
+    with np.load(V3 / "expected.npz") as data:
+        expected = {k: data[k] for k in data.files}
+    X = v3_series(200, seed=1) + np.array([0.5, 0.0])
+    for method in ("reconstruct", "denoise", "reconstruction_error"):
+        np.testing.assert_allclose(
+            getattr(model, method)(X), expected[f"series_autoencoder.{method}"], **FLOAT32
+        )
+    np.testing.assert_allclose(
+        model.transform(X).to_numpy(), expected["series_autoencoder.transform"], **FLOAT32
+    )
+    resaved = aekit.load(model.save(tmp_path / "s.safetensors"))
+    assert format_of(tmp_path / "s.safetensors") == migrations.FORMAT_VERSION
+    assert resaved.center_windows is False
+    np.testing.assert_allclose(resaved.reconstruct(X), model.reconstruct(X))
 
 
 def test_migrations_form_one_chain() -> None:

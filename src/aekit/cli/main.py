@@ -519,6 +519,8 @@ def cmd_info(args: argparse.Namespace) -> None:
                 "anomaly_score_above": model.threshold_,
                 "rule": model.threshold_rule,
             }
+        else:
+            summary["series"]["center_windows"] = model.center_windows
         model = getattr(model, "detector_", None) or model.estimator_
     detector = _is_detector(model)
     if detector:

@@ -36,6 +36,12 @@ def series_autoencoder_params() -> dict[str, Param]:
     return parameters(TimeSeriesAutoencoderParams)
 
 
+def every_params() -> dict[str, Param]:
+    """Every parameter an option may set: the network's, the detector's and both series
+    estimators'."""
+    return autoencoder_params() | detector_params() | series_params() | series_autoencoder_params()
+
+
 def add_estimator_options(parser: argparse.ArgumentParser) -> None:
     """Add an option for every parameter the command line exposes, in three groups: the
     network's (for ``--detector`` or ``--time-series``, each member's), the detector's own,
@@ -55,7 +61,7 @@ def add_estimator_options(parser: argparse.ArgumentParser) -> None:
     groups = (
         (network, autoencoder_params()),
         (detector, detector_params()),
-        (series, series_params()),
+        (series, series_params() | series_autoencoder_params()),
     )
     for group, declared in groups:
         for p in declared.values():
@@ -97,8 +103,7 @@ def _converter(p: Param) -> Any:
 
 def given_params(args: argparse.Namespace) -> dict[str, Any]:
     """The estimator parameters the user typed, by name (settings merged into one dict)."""
-    declared = autoencoder_params() | detector_params() | series_params()
-    names = {name for name, p in declared.items() if p.cli}
+    names = {name for name, p in every_params().items() if p.cli}
     given = {name: value for name, value in vars(args).items() if name in names}
     if "model_params" in given:  # "--model-param none" alone: the kind's defaults
         settings = [setting for setting in given["model_params"] if setting is not None]
@@ -117,5 +122,5 @@ def split_for_detector(given: dict[str, Any]) -> tuple[dict[str, Any], dict[str,
 def not_taken(given: dict[str, Any], *taking: dict[str, Param]) -> list[str]:
     """Options given that none of the ``taking`` estimators' declarations take, as the
     user typed them."""
-    every = autoencoder_params() | detector_params() | series_params()
+    every = every_params()
     return [every[k].flags[0] for k in given if not any(k in d for d in taking)]

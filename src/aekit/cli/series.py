@@ -48,6 +48,12 @@ def series_estimator(given: dict[str, Any], verbose: int, detector: bool) -> Any
         if network:
             model.set_params(estimator=TimeSeriesAutoencoder.default_estimator(), **network)
         return model
+    refused = not_taken(given, series_params(), detector_params(), autoencoder_params())
+    if refused:
+        raise SeriesCommandError(
+            f"{', '.join(refused)} {'is' if len(refused) == 1 else 'are'} for a "
+            f"TimeSeriesAutoencoder (--time-series without --detector)"
+        )
     own_names, window_names = set(series_params()), set(detector_params())
     own = {k: v for k, v in given.items() if k in own_names}
     nested = {
@@ -55,8 +61,6 @@ def series_estimator(given: dict[str, Any], verbose: int, detector: bool) -> Any
         for k, v in given.items()
         if k not in own_names
     }
-    unknown = [k for k in given if k not in own_names | window_names | set(autoencoder_params())]
-    assert not unknown, unknown  # every option comes from a declaration
     model = TimeSeriesDetector(**own, verbose=verbose)
     if nested:
         kind = nested.pop("detector__estimator__kind", "dense")

@@ -4,6 +4,7 @@ reconstruction (or a denoised signal) for every timestamp and a code for every w
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ class TimeSeriesAutoencoder(
     The series (as ``TimeSeriesDetector`` reads it: a 1-D or ``(n_timestamps,
     n_channels)`` array, or a DataFrame with a ``DatetimeIndex`` or a ``time_column``) is
     standardised per channel and cut into windows of ``window`` timestamps; an
-    ``Autoencoder`` (``estimator``) learns them. A timestamp's reconstruction is the mean of
+    ``Autoencoder`` (``estimator``) learns them, each window less its own mean with
+    ``center_windows`` (the default: the mean is added back to its reconstruction, and a
+    window's code describes its shape, not its level). A timestamp's reconstruction is the mean of
     its reconstructions in every window that covers it, in the data's units, aligned with
     the input's rows; ``denoise`` is the same for a network trained with ``noise=`` (on
     corrupted windows, with clean targets). ``transform`` gives one code per window, labelled
@@ -99,9 +102,50 @@ class TimeSeriesAutoencoder(
         self.estimator_ = clone(template).set_params(
             random_state=self.random_state, verbose=self.verbose
         )
-        kind = self.estimator_.kind
-        self.estimator_.fit(network_rows(sliding(x, window)[starts], kind), **training)
+        windows = sliding(x, window)[starts]  # a copy: centred in place
+        self.estimator_.fit(network_rows(self._centred(windows), self.estimator_.kind), **training)
         return self
+
+    def _centred(self, windows: NDArray[np.float32]) -> NDArray[np.float32]:
+        """Owned ``windows`` ``(n, window, channels)`` with their means taken out in place
+        (with ``center_windows``)."""
+        if self.center_windows:
+            windows -= windows.mean(axis=1, keepdims=True)
+        return windows
+
+    def network_inputs(self, X: Any) -> NDArray[np.float32]:
+        """Every window of ``X`` (stride 1) as the network sees it: scaled per channel, gaps
+        filled, less the window's mean with ``center_windows``.
+
+        Parameters
+        ----------
+        X : array of shape (n_timestamps,) or (n_timestamps, n_channels), or a DataFrame
+            A series like the one ``fit`` took.
+
+        Returns
+        -------
+        windows : ndarray
+            ``(n_timestamps - window + 1, window * n_channels)``, flattened timestamp-major,
+            or ``(n_windows, window, n_channels)`` for a sequence kind (a copy ``window``
+            times the series' size).
+        """
+        windows = np.array(self._window_view(X), np.float32)
+        return network_rows(self._centred(windows), self._network_kind())
+
+    def _batches(
+        self, windows: NDArray[np.float32]
+    ) -> Iterator[tuple[NDArray[np.float32], NDArray[np.float32]]]:
+        """``(means, rows)`` per batch of a window view: the windows' means ``(n, 1,
+        channels)`` (zeros without ``center_windows``) and the network rows of the windows
+        less them."""
+        kind = self.estimator_.kind
+        for rows in network_batches(windows, kind):
+            batch = rows.reshape(len(rows), self.window_, -1)
+            if not self.center_windows:
+                yield np.zeros((len(rows), 1, batch.shape[-1]), np.float32), rows
+                continue
+            means = batch.mean(axis=1, keepdims=True)
+            yield means, network_rows(batch - means, kind)
 
     def _network_kind(self) -> str:
         return str(self.estimator_.kind)
@@ -123,9 +167,9 @@ class TimeSeriesAutoencoder(
         check_is_fitted(self, "estimator_")
         windows = self._window_view(X)
         cover = CoverMean(self.window_, self.n_features_in_)
-        for rows in network_batches(windows, self.estimator_.kind):
-            out = self.estimator_.reconstruct(rows)
-            cover.add(np.asarray(out, np.float64).reshape(len(rows), self.window_, -1))
+        for means, rows in self._batches(windows):
+            out = np.asarray(self.estimator_.reconstruct(rows), np.float64)
+            cover.add(out.reshape(len(rows), self.window_, -1) + means)
         scaled = cover.take(final=True).astype(np.float32)
         return self._as_input(X, self.scaler_.inverse_transform(scaled))
 
@@ -176,10 +220,7 @@ class TimeSeriesAutoencoder(
         check_is_fitted(self, "estimator_")
         windows = self._window_view(X)
         codes = np.concatenate(
-            [
-                self.estimator_.transform(rows)
-                for rows in network_batches(windows, self.estimator_.kind)
-            ]
+            [self.estimator_.transform(rows) for _, rows in self._batches(windows)]
         )
         ends = np.arange(self.window_ - 1, self.window_ - 1 + len(codes))
         labels = self._series(X).labels(ends)

@@ -18,6 +18,8 @@ is filled with what reproduces the old behaviour.
 - **2 -> 3** (``kind="conv"`` became the residual design): a network of kind ``"conv"`` is
   the two strided convolutions that kind used to be, now called ``"strided_conv"`` (same
   settings, same tensors); the estimator's ``kind`` parameter says so too.
+- **3 -> 4** (``TimeSeriesAutoencoder`` gained ``center_windows``, on by default): a format-3
+  series autoencoder gave its network the windows as they are: ``center_windows=False``.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from typing import Any
 
 import torch
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 Header = dict[str, Any]
 Tensors = dict[str, torch.Tensor]
@@ -256,7 +258,21 @@ def _v2_to_v3(header: Header, tensors: Tensors) -> tuple[Header, Tensors]:
     return header, tensors
 
 
+# --- format 3 -> 4 ------------------------------------------------------------------------
+
+# what format 3's TimeSeriesAutoencoder did, in format 4's parameter
+V3_SERIES_AUTOENCODER = {"center_windows": False}
+
+
+def _v3_to_v4(header: Header, tensors: Tensors) -> tuple[Header, Tensors]:
+    """A series autoencoder keeps reading windows as they are, levels included."""
+    if header.get("estimator") == "TimeSeriesAutoencoder":
+        header["params"] = V3_SERIES_AUTOENCODER | header["params"]
+    return header, tensors
+
+
 MIGRATIONS: dict[int, Callable[[Header, Tensors], tuple[Header, Tensors]]] = {
     1: _v1_to_v2,
     2: _v2_to_v3,
+    3: _v3_to_v4,
 }
